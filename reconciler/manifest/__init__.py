@@ -1,0 +1,1 @@
+"""Desired state: manifest models, YAML loading with locations, value sources, merge."""

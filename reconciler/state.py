@@ -1,0 +1,139 @@
+"""The one typed model both sides load into: Desired (manifests) and Live (the account).
+
+Diffing compares like with like, so both sides use these classes. Live never
+carries secret values; Desired carries only a ValueSource, read when needed.
+Store references (secret.store, binding "store") are store *names* on both sides.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from reconciler.errors import Location
+from reconciler.manifest.values import ValueSource
+
+SCOPES: tuple[str, ...] = ("workers", "ai_gateway", "dex", "access", "containers", "websearch")
+WorkerFormat = Literal["module", "classic"]
+
+
+@dataclass(frozen=True)
+class Store:
+    name: str
+    id: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Secret:
+    store: str
+    name: str
+    scopes: frozenset[str]
+    comment: str = ""
+    # Live: the comment carries our marker. Desired: always True.
+    managed: bool = False
+    # Live: the fingerprint recorded in the marker, if any.
+    fingerprint: str | None = None
+    id: str | None = None
+    value_from: ValueSource | None = field(default=None, compare=False)
+    location: Location | None = field(default=None, compare=False)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.store, self.name)
+
+
+@dataclass(frozen=True)
+class Module:
+    """One uploaded file of a worker. The main module comes first in Worker.modules."""
+
+    name: str
+    content: bytes
+
+
+def script_digest(modules: tuple[Module, ...] | list[Module]) -> str:
+    """Content hash of a worker's code: the main module, then the others by name.
+
+    Module names of the main module are not compared: the API does not return
+    them for single-file workers.
+    """
+    h = hashlib.sha256()
+    if modules:
+        main, rest = modules[0], sorted(modules[1:], key=lambda m: m.name)
+        h.update(b"main\0" + main.content + b"\0")
+        for m in rest:
+            h.update(m.name.encode() + b"\0" + m.content + b"\0")
+    return "sha256:" + h.hexdigest()
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A worker binding. `params` holds everything but name and type.
+
+    A secrets_store_secret binding has params {"store": <store name>, "secret": <name>}.
+    """
+
+    name: str
+    type: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "type": self.type, **self.params}
+
+
+@dataclass(frozen=True)
+class Worker:
+    name: str
+    format: WorkerFormat
+    script_digest: str
+    modules: tuple[Module, ...] = ()
+    compatibility_date: str | None = None
+    compatibility_flags: tuple[str, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    managed: bool = False
+    etag: str | None = None
+    modified_on: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass
+class State:
+    """A whole account (Live) or a whole manifest set (Desired)."""
+
+    account_id: str | None = None
+    stores: dict[str, Store] = field(default_factory=dict)
+    secrets: dict[tuple[str, str], Secret] = field(default_factory=dict)
+    workers: dict[str, Worker] = field(default_factory=dict)
+    # Live only: how many stores the account may hold (quota or configured limit).
+    max_stores: int | None = None
+
+    def secrets_in(self, store: str) -> list[Secret]:
+        return [s for s in self.secrets.values() if s.store == store]
+
+    def digest(self) -> str:
+        """A stable hash of what the plan was computed from; detects stale plans."""
+        doc = {
+            "account_id": self.account_id,
+            "stores": sorted([s.name, s.id] for s in self.stores.values()),
+            "secrets": sorted(
+                [s.store, s.name, s.id, sorted(s.scopes), s.comment, s.managed, s.fingerprint]
+                for s in self.secrets.values()
+            ),
+            "workers": sorted(
+                [
+                    w.name,
+                    w.etag,
+                    w.modified_on,
+                    w.script_digest,
+                    w.managed,
+                    w.compatibility_date,
+                    list(w.compatibility_flags),
+                    [b.to_dict() for b in w.bindings],
+                ]
+                for w in self.workers.values()
+            ),
+        }
+        raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
