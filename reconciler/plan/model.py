@@ -115,7 +115,9 @@ class Plan:
         """Inverse of to_dict; raises KeyError/TypeError/ValueError on a malformed document."""
         version = doc["version"]
         if version != PLAN_VERSION:
-            raise ValueError(f"unsupported plan version {version!r} (this reconciler reads {PLAN_VERSION})")
+            raise ValueError(
+                f"unsupported plan version {version!r} (this reconciler reads {PLAN_VERSION})"
+            )
         actions = []
         for a in doc["actions"]:
             if a["action"] not in ACTION_TYPES or a["kind"] not in ("store", "secret", "worker"):
@@ -134,7 +136,10 @@ class Plan:
             version=version,
             account_id=doc["account_id"],
             actions=actions,
-            conflicts=[Conflict(kind=cast(ConflictKind, c["kind"]), message=c["message"]) for c in doc["conflicts"]],
+            conflicts=[
+                Conflict(kind=cast(ConflictKind, c["kind"]), message=c["message"])
+                for c in doc["conflicts"]
+            ],
             warnings=list(doc.get("warnings", [])),
             unmanaged=[Unmanaged(**u) for u in doc.get("unmanaged", [])],
             no_op=int(doc["summary"].get("no_op", 0)),
