@@ -91,7 +91,7 @@ class Plan:
 
     @property
     def summary(self) -> dict[str, int]:
-        counts = {a: 0 for a in ACTION_TYPES}
+        counts: dict[str, int] = {a: 0 for a in ACTION_TYPES}
         for action in self.actions:
             counts[action.action] += 1
         return {**counts, "no_op": self.no_op, "unmanaged": len(self.unmanaged)}
