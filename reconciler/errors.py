@@ -80,6 +80,7 @@ class ApiError(ReconcilerError):
         method: str,
         path: str,
         retry_after: float | None = None,
+        permission: str | None = None,
     ) -> None:
         self.status = status
         self.codes = codes
@@ -87,6 +88,8 @@ class ApiError(ReconcilerError):
         self.method = method
         self.path = path
         self.retry_after = retry_after
+        # The token permission the call needed, e.g. "Secrets Store Write" (for code 10000).
+        self.permission = permission
         code_text = ",".join(str(c) for c in codes) or "none"
         super().__init__(f"{method} {path} failed: HTTP {status}, code {code_text}: {message}")
 
