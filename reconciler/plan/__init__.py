@@ -1,0 +1,1 @@
+"""The plan: diff Desired against Live into ordered actions and conflicts, and render it."""

@@ -1,0 +1,62 @@
+"""Field-level comparison: each resource as a flat view, deepdiff to find what differs.
+
+Views hold only what we own and can compare: scopes as a sorted list (a set on
+both sides), worker bindings one field per binding name, stores by name. Values in
+views are JSON types, so a plan round-trips through its JSON file unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from reconciler.plan.model import Change
+from reconciler.state import Secret, Worker
+
+SECRET_BINDING = "secrets_store_secret"
+_EMPTY: tuple[Any, ...] = (None, "", [], {})
+
+
+def secret_view(secret: Secret) -> dict[str, Any]:
+    return {"comment": secret.comment, "scopes": sorted(secret.scopes)}
+
+
+def worker_view(worker: Worker) -> dict[str, Any]:
+    view: dict[str, Any] = {
+        "script": worker.script_digest,
+        "compatibility_date": worker.compatibility_date,
+        "compatibility_flags": list(worker.compatibility_flags),
+    }
+    for binding in sorted(worker.bindings, key=lambda b: b.name):
+        view[f"bindings.{binding.name}"] = dict(sorted(binding.to_dict().items()))
+    return view
+
+
+def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
+    """The fields that differ, in view order; `before=None` means the resource is new.
+
+    A new resource lists only the fields it sets, so empty defaults do not clutter a create.
+    """
+    old = before or {}
+    diff = DeepDiff(old, after, ignore_order=False)
+    changed = set(diff.affected_root_keys)
+    order = list(after) + [k for k in old if k not in after]
+    changes = [Change(k, old.get(k), after.get(k)) for k in order if k in changed]
+    if before is None:
+        changes = [c for c in changes if c.after not in _EMPTY]
+    return changes
+
+
+def secret_bindings(worker: Worker) -> list[tuple[str, tuple[str, str]]]:
+    """(binding name, (store, secret)) for each Secrets Store binding of a worker."""
+    refs = []
+    for binding in worker.bindings:
+        if binding.type == SECRET_BINDING:
+            refs.append(
+                (
+                    binding.name,
+                    (str(binding.params.get("store")), str(binding.params.get("secret"))),
+                )
+            )
+    return refs

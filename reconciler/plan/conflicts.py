@@ -1,0 +1,110 @@
+"""Conflicts: problems that make apply refuse the whole plan before it changes anything.
+
+`missing_value` is found while diffing (that is where values are read); the others
+need the finished action list and live here.
+"""
+
+from __future__ import annotations
+
+from reconciler.plan.compare import secret_bindings
+from reconciler.plan.model import Action, Conflict, ConflictKind
+from reconciler.plan.ownership import managed_count, store_managed
+from reconciler.state import State, Worker
+
+# The order conflicts are reported in: the account-level problem first.
+CONFLICT_KINDS: tuple[ConflictKind, ...] = (
+    "store_limit",
+    "missing_value",
+    "dangling_binding",
+    "safety_threshold",
+)
+SAFETY_THRESHOLD = 0.30
+SAFETY_MIN_RESOURCES = 10
+LIMIT_HINT = (
+    "Adopt an existing store by declaring a store with its name, prune it if reconciler "
+    "manages it (--prune), or raise the limit with --max-stores / RECONCILER_MAX_STORES "
+    "if the account's plan allows more."
+)
+
+
+def _count(actions: list[Action], kind: str, *types: str) -> int:
+    return sum(1 for a in actions if a.kind == kind and a.action in types)
+
+
+def store_limit(live: State, actions: list[Action]) -> Conflict | None:
+    """Stores after the plan (live - deletes + creates) must fit the account's limit."""
+    if live.max_stores is None:
+        return None
+    creates = _count(actions, "store", "create")
+    after = len(live.stores) - _count(actions, "store", "delete") + creates
+    if after <= live.max_stores or creates == 0:
+        return None
+    names = ", ".join(
+        f"'{name}' ({'managed' if store_managed(live, name) else 'not managed'})"
+        for name in sorted(live.stores)
+    )
+    existing = f"the live store(s) {names}" if names else "no live stores"
+    return Conflict(
+        "store_limit",
+        f"the account allows {live.max_stores} secrets store(s), but after this plan there "
+        f"would be {after}: {creates} to create next to {existing}. {LIMIT_HINT}",
+    )
+
+
+def _workers_after(desired: State, live: State, actions: list[Action]) -> list[Worker]:
+    deleted = {a.name for a in actions if a.kind == "worker" and a.action == "delete"}
+    kept = [w for n, w in live.workers.items() if n not in desired.workers and n not in deleted]
+    return list(desired.workers.values()) + kept
+
+
+def dangling_bindings(desired: State, live: State, actions: list[Action]) -> list[Conflict]:
+    """A worker that will exist must not bind a store secret that will not."""
+    deleted = {(a.store, a.name) for a in actions if a.kind == "secret" and a.action == "delete"}
+    after = set(desired.secrets) | (set(live.secrets) - deleted)
+    conflicts = []
+    for worker in sorted(_workers_after(desired, live, actions), key=lambda w: w.name):
+        for binding, ref in secret_bindings(worker):
+            if ref in after:
+                continue
+            why = (
+                "the plan deletes it; declare it again or remove the binding"
+                if ref in deleted
+                else "declare it in a manifest or remove the binding"
+            )
+            conflicts.append(
+                Conflict(
+                    "dangling_binding",
+                    f"worker '{worker.name}' binding '{binding}' refers to store secret "
+                    f"'{ref[0]}/{ref[1]}', which will not exist after this plan ({why})",
+                )
+            )
+    return conflicts
+
+
+def safety_threshold(live: State, actions: list[Action], *, force: bool) -> Conflict | None:
+    """Refuse to delete or replace a large share of what we manage unless --force."""
+    managed = managed_count(live)
+    risky = sum(1 for a in actions if a.action in ("delete", "replace"))
+    if force or managed < SAFETY_MIN_RESOURCES or risky <= SAFETY_THRESHOLD * managed:
+        return None
+    return Conflict(
+        "safety_threshold",
+        f"the plan deletes or replaces {risky} of {managed} managed resources "
+        f"({risky / managed:.0%}), more than the {SAFETY_THRESHOLD:.0%} safety threshold; "
+        "review the plan and pass --force to allow it",
+    )
+
+
+def find_conflicts(
+    desired: State, live: State, actions: list[Action], *, force: bool
+) -> list[Conflict]:
+    """Every conflict that needs the finished action list, in a stable order."""
+    found: list[Conflict] = []
+    limit = store_limit(live, actions)
+    if limit is not None:
+        found.append(limit)
+    found.extend(dangling_bindings(desired, live, actions))
+    safety = safety_threshold(live, actions, force=force)
+    if safety is not None:
+        found.append(safety)
+    return found

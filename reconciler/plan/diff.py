@@ -1,0 +1,274 @@
+"""Desired against Live: the one place that decides what a plan does.
+
+Apply never decides; it carries out what this module planned. Values are read
+here only to check they exist and to compute fingerprints; they never leave
+this module (changes show them as "(sensitive)").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.errors import ValueSourceError
+from reconciler.plan.compare import field_changes, secret_bindings, secret_view, worker_view
+from reconciler.plan.conflicts import CONFLICT_KINDS, find_conflicts
+from reconciler.plan.fingerprint import KEY_ENV, fingerprint
+from reconciler.plan.model import (
+    SENSITIVE,
+    Action,
+    Change,
+    Conflict,
+    Plan,
+    PlanOptions,
+    Unmanaged,
+)
+from reconciler.plan.order import order_actions
+from reconciler.plan.ownership import store_has_managed_secrets, store_managed
+from reconciler.state import Secret, State
+
+NO_KEY_WARNING = (
+    f"No fingerprint key ({KEY_ENV} is not set): secret value changes cannot be detected, "
+    "so no value replacements are planned except for secrets being created or adopted. "
+    "Set the key, or rotate a value with --replace NAME."
+)
+REASON_VALUE_CHANGED = "the value changed: apply deletes the secret and recreates it (new id)"
+REASON_NO_FINGERPRINT = (
+    "no fingerprint was recorded, so the value cannot be verified: apply deletes the secret "
+    "and recreates it with the manifest's value and a fingerprint (new id)"
+)
+REASON_FORCED = (
+    "--replace asked for a value rotation: apply deletes the secret and recreates it (new id)"
+)
+REASON_ADOPT_SECRET = (
+    "exists without the reconciler marker: apply takes it over by deleting it and recreating it "
+    "with the manifest's value and our marker (new id)"
+)
+REASON_ADOPT_WORKER = (
+    "exists without the reconciler tag: apply takes it over by uploading the manifest's script "
+    "with our tag"
+)
+REASON_ADOPT_STORE = (
+    "exists and holds no secrets managed by reconciler: the plan takes it over (no API call)"
+)
+REASON_PRUNE = "no longer declared; --prune deletes it"
+
+
+@dataclass
+class _Planner:
+    desired: State
+    live: State
+    options: PlanOptions
+    key: bytes | None
+    actions: list[Action] = field(default_factory=list)
+    missing: list[Conflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    no_op: int = 0
+    undeclared_managed: int = 0
+
+    def _undeclared(self, managed: bool, action: Action, unmanaged: Unmanaged) -> None:
+        """A live resource no manifest declares: pruned if ours, listed if not."""
+        if not managed:
+            self.unmanaged.append(unmanaged)
+        elif self.options.prune:
+            self.actions.append(action)
+        else:
+            self.undeclared_managed += 1
+
+    # -- stores ----------------------------------------------------------------------
+
+    def stores(self) -> None:
+        declared = set(self.desired.stores) | {s.store for s in self.desired.secrets.values()}
+        for name in sorted(declared):
+            if name not in self.live.stores:
+                self.actions.append(Action("create", "store", name))
+            elif store_has_managed_secrets(self.live, name):
+                self.no_op += 1
+            else:
+                self.actions.append(Action("adopt", "store", name, reason=REASON_ADOPT_STORE))
+        for name in sorted(set(self.live.stores) - declared):
+            self._undeclared(
+                store_managed(self.live, name),
+                Action("delete", "store", name, reason=f"{REASON_PRUNE} with its secrets"),
+                Unmanaged("store", name),
+            )
+
+    # -- secrets ---------------------------------------------------------------------
+
+    def _forced(self, secret: Secret) -> bool:
+        wanted = self.options.replace
+        return f"{secret.store}/{secret.name}" in wanted or secret.name in wanted
+
+    def _read_value(self, secret: Secret) -> str | None:
+        """The value, or None with a missing_value conflict. Errors name the source only."""
+        label = f"{secret.store}/{secret.name}"
+        source = secret.value_from
+        if source is None:
+            problem = "has no value source (set value_from in the manifest)"
+        elif not source.available():
+            problem = f"takes its value from the {source.describe()}, which is not available"
+        else:
+            try:
+                return source.read()
+            except ValueSourceError as exc:
+                problem = f"cannot be read: {exc}"
+        self.missing.append(Conflict("missing_value", f"secret '{label}' {problem}"))
+        return None
+
+    def _replace_reason(self, want: Secret, have: Secret) -> str | None:
+        if self._forced(want):
+            self._read_value(want)
+            return REASON_FORCED
+        if self.key is None:
+            return None
+        value = self._read_value(want)
+        if value is None:
+            return None
+        if have.fingerprint is None:
+            return REASON_NO_FINGERPRINT
+        if fingerprint(self.key, want.store, want.name, value) != have.fingerprint:
+            return REASON_VALUE_CHANGED
+        return None
+
+    def secrets(self) -> None:
+        for key in sorted(self.desired.secrets):
+            want = self.desired.secrets[key]
+            have = self.live.secrets.get(key)
+            if have is None:
+                self._read_value(want)
+                changes = [
+                    *field_changes(None, secret_view(want)),
+                    Change("value", None, SENSITIVE),
+                ]
+                self.actions.append(Action("create", "secret", want.name, want.store, changes))
+                continue
+            changes = field_changes(secret_view(have), secret_view(want))
+            value_change = Change("value", SENSITIVE, SENSITIVE)
+            if not have.managed:
+                self._read_value(want)
+                self.actions.append(
+                    Action(
+                        "adopt",
+                        "secret",
+                        want.name,
+                        want.store,
+                        [*changes, value_change],
+                        REASON_ADOPT_SECRET,
+                    )
+                )
+                continue
+            reason = self._replace_reason(want, have)
+            if reason is not None:
+                self.actions.append(
+                    Action(
+                        "replace", "secret", want.name, want.store, [*changes, value_change], reason
+                    )
+                )
+            elif changes:
+                self.actions.append(Action("update", "secret", want.name, want.store, changes))
+            else:
+                self.no_op += 1
+        for key in sorted(set(self.live.secrets) - set(self.desired.secrets)):
+            have = self.live.secrets[key]
+            self._undeclared(
+                have.managed,
+                Action("delete", "secret", have.name, have.store, reason=REASON_PRUNE),
+                Unmanaged("secret", have.name, have.store),
+            )
+
+    def replace_warnings(self) -> None:
+        """Say once when values cannot be compared, and when --replace matches nothing."""
+        if self.key is None and any(
+            k in self.live.secrets and self.live.secrets[k].managed for k in self.desired.secrets
+        ):
+            self.warnings.append(NO_KEY_WARNING)
+        for wanted in self.options.replace:
+            if not any(
+                wanted in (s.name, f"{s.store}/{s.name}") for s in self.desired.secrets.values()
+            ):
+                self.warnings.append(f"--replace {wanted} matches no declared secret")
+
+    # -- workers ---------------------------------------------------------------------
+
+    def workers(self) -> None:
+        for name in sorted(self.desired.workers):
+            want = self.desired.workers[name]
+            have = self.live.workers.get(name)
+            if have is None:
+                changes = field_changes(None, worker_view(want))
+                self.actions.append(Action("create", "worker", name, changes=changes))
+                continue
+            changes = field_changes(worker_view(have), worker_view(want))
+            if not have.managed:
+                self.actions.append(
+                    Action("adopt", "worker", name, None, changes, REASON_ADOPT_WORKER)
+                )
+            elif changes:
+                self.actions.append(Action("update", "worker", name, changes=changes))
+            else:
+                self.no_op += 1
+        for name in sorted(set(self.live.workers) - set(self.desired.workers)):
+            self._undeclared(
+                self.live.workers[name].managed,
+                Action("delete", "worker", name, reason=REASON_PRUNE),
+                Unmanaged("worker", name),
+            )
+
+    # -- notes -----------------------------------------------------------------------
+
+    def unavailability_notes(self) -> None:
+        """A secret that is deleted and recreated is briefly missing for the workers binding it."""
+        deleted = {a.name for a in self.actions if a.kind == "worker" and a.action == "delete"}
+        workers = {**{n: w for n, w in self.live.workers.items() if n not in deleted}}
+        workers.update(self.desired.workers)
+        for action in self.actions:
+            if action.kind != "secret" or action.action not in ("replace", "adopt"):
+                continue
+            ref = (action.store, action.name)
+            users = sorted(
+                n for n, w in workers.items() if any(r == ref for _, r in secret_bindings(w))
+            )
+            if users:
+                names = ", ".join(f"'{n}'" for n in users)
+                action.reason += (
+                    f". Short unavailability window: worker(s) {names} bind this secret and "
+                    "cannot read it between the delete and the create"
+                )
+        if self.undeclared_managed:
+            self.warnings.append(
+                f"{self.undeclared_managed} managed resource(s) are no longer declared; "
+                "--prune deletes them"
+            )
+
+
+def compute_plan(
+    desired: State,
+    live: State,
+    *,
+    options: PlanOptions,
+    fingerprint_key: bytes | None,
+    manifest_digest: str = "",
+) -> Plan:
+    """Diff Desired against Live into an ordered Plan with its conflicts and warnings."""
+    planner = _Planner(desired, live, options, fingerprint_key)
+    planner.stores()
+    planner.secrets()
+    planner.replace_warnings()
+    planner.workers()
+    planner.unavailability_notes()
+    actions = order_actions(planner.actions)
+    conflicts = sorted(
+        [*planner.missing, *find_conflicts(desired, live, actions, force=options.force)],
+        key=lambda c: CONFLICT_KINDS.index(c.kind),
+    )
+    return Plan(
+        account_id=live.account_id or desired.account_id or "",
+        actions=actions,
+        conflicts=conflicts,
+        warnings=planner.warnings,
+        unmanaged=sorted(planner.unmanaged, key=lambda u: (u.kind, u.store or "", u.name)),
+        no_op=planner.no_op,
+        live_digest=live.digest(),
+        manifest_digest=manifest_digest,
+        options=PlanOptions(options.prune, options.force, list(options.replace)),
+    )
