@@ -1,0 +1,231 @@
+"""Table-driven tests: every conflict kind, and the cases that must not conflict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from reconciler.manifest.values import ValueSource
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.model import PlanOptions
+from reconciler.state import State
+from tests.plan.conftest import (
+    KEY,
+    VALUES,
+    desired_secret,
+    live_secret,
+    live_state,
+    secret_binding,
+    state,
+    worker,
+)
+
+
+@dataclass
+class Case:
+    id: str
+    desired: State
+    live: State
+    kinds: list[str]
+    message_has: list[str] = field(default_factory=list)
+    options: PlanOptions = field(default_factory=PlanOptions)
+    key: bytes | None = KEY
+
+
+def _many_managed(n: int) -> State:
+    """n managed secrets in one store: n + 1 managed resources."""
+    return live_state(stores=["app"], secrets=[live_secret("app", f"S{i}") for i in range(n)])
+
+
+def _desired_keep(n: int) -> State:
+    return state(
+        stores=["app"],
+        secrets=[
+            desired_secret("app", f"S{i}", source=ValueSource(env="RECON_TEST_KEEP"))
+            for i in range(n)
+        ],
+    )
+
+
+CASES = [
+    Case(
+        "store limit names the live store and the ways out",
+        state(stores=["app"], secrets=[desired_secret("app", "A")]),
+        live_state(stores=["default_secrets_store"], max_stores=1),
+        ["store_limit"],
+        ["'default_secrets_store' (not managed)", "--prune", "--max-stores", "declaring a store"],
+    ),
+    Case(
+        "store limit is fine when the old store is pruned",
+        state(stores=["app"], secrets=[desired_secret("app", "A")]),
+        live_state(stores=["old"], secrets=[live_secret("old", "X")], max_stores=1),
+        [],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "store limit is fine when the existing store is adopted",
+        state(
+            stores=["default_secrets_store"], secrets=[desired_secret("default_secrets_store", "A")]
+        ),
+        live_state(stores=["default_secrets_store"], max_stores=1),
+        [],
+    ),
+    Case(
+        "unknown limit never conflicts",
+        state(stores=["a", "b"]),
+        live_state(stores=["c"]),
+        [],
+    ),
+    Case(
+        "missing env value source for a create",
+        state(
+            stores=["app"], secrets=[desired_secret("app", "A", source=ValueSource(env="NOPE_X"))]
+        ),
+        live_state(stores=["app"], secrets=[live_secret("app", "B")]),
+        ["missing_value"],
+        ["environment variable NOPE_X", "app/A"],
+    ),
+    Case(
+        "missing file value source for a comparison with a key",
+        state(
+            stores=["app"],
+            secrets=[desired_secret("app", "A", source=ValueSource(file=None, env=None))],
+        ),
+        live_state(stores=["app"], secrets=[live_secret("app", "A")]),
+        ["missing_value"],
+        ["app/A"],
+    ),
+    Case(
+        "no key: an unchanged secret's value is not needed",
+        state(
+            stores=["app"], secrets=[desired_secret("app", "A", source=ValueSource(env="NOPE_X"))]
+        ),
+        live_state(stores=["app"], secrets=[live_secret("app", "A")]),
+        [],
+        key=None,
+    ),
+    Case(
+        "desired worker binds an undeclared secret",
+        state(workers=[worker("api", bindings=[secret_binding("K", "app", "GHOST")])]),
+        live_state(),
+        ["dangling_binding"],
+        ["'api'", "'K'", "app/GHOST"],
+    ),
+    Case(
+        "live unmanaged worker binds a pruned secret",
+        state(stores=["app"], secrets=[desired_secret("app", "A")]),
+        live_state(
+            stores=["app"],
+            secrets=[live_secret("app", "A"), live_secret("app", "OLD")],
+            workers=[worker("legacy", bindings=[secret_binding("K", "app", "OLD")], managed=False)],
+        ),
+        ["dangling_binding"],
+        ["'legacy'", "app/OLD", "the plan deletes it"],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "a pruned worker's bindings do not matter",
+        state(stores=["app"], secrets=[desired_secret("app", "A")]),
+        live_state(
+            stores=["app"],
+            secrets=[live_secret("app", "A"), live_secret("app", "OLD")],
+            workers=[worker("old", bindings=[secret_binding("K", "app", "OLD")])],
+        ),
+        [],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "binding to a live unmanaged secret is fine",
+        state(workers=[worker("api", bindings=[secret_binding("K", "app", "THEIRS")])]),
+        live_state(stores=["app"], secrets=[live_secret("app", "THEIRS", managed=False)]),
+        [],
+    ),
+    Case(
+        "deleting 4 of 11 managed resources trips the safety threshold",
+        _desired_keep(6),
+        _many_managed(10),
+        ["safety_threshold"],
+        ["4 of 11", "30%", "--force"],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "--force lifts the safety threshold",
+        _desired_keep(6),
+        _many_managed(10),
+        [],
+        options=PlanOptions(prune=True, force=True),
+    ),
+    Case(
+        "under 10 managed resources the threshold does not apply",
+        _desired_keep(2),
+        _many_managed(8),
+        [],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "exactly 30% (3 of 10) is allowed",
+        _desired_keep(6),
+        _many_managed(9),
+        [],
+        options=PlanOptions(prune=True),
+    ),
+    Case(
+        "replaces count towards the threshold",
+        _desired_keep(10),
+        _many_managed(10),
+        ["safety_threshold"],
+        ["4 of 11"],
+        options=PlanOptions(replace=["S0", "S1", "S2", "S3"]),
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_conflicts(case: Case, values_env: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECON_TEST_KEEP", "keep")
+    monkeypatch.delenv("NOPE_X", raising=False)
+    # The "keep" secrets must fingerprint-match their live twins.
+    live = case.live
+    if any(
+        s.value_from == ValueSource(env="RECON_TEST_KEEP") for s in case.desired.secrets.values()
+    ):
+        live = _rebuild_with_value(live, "keep")
+    plan = compute_plan(case.desired, live, options=case.options, fingerprint_key=case.key)
+    assert [c.kind for c in plan.conflicts] == case.kinds
+    text = " ".join(c.message for c in plan.conflicts)
+    for part in case.message_has:
+        assert part in text
+
+
+def _rebuild_with_value(live: State, value: str) -> State:
+    return live_state(
+        stores=list(live.stores),
+        secrets=[live_secret(s.store, s.name, value=value) for s in live.secrets.values()],
+        max_stores=live.max_stores,
+    )
+
+
+def test_missing_value_message_never_holds_a_value(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RECON_TEST_BIG", VALUES["TOKEN"] * 3000)
+    desired = state(
+        stores=["app"],
+        secrets=[desired_secret("app", "A", source=ValueSource(env="RECON_TEST_BIG"))],
+    )
+    plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    assert [c.kind for c in plan.conflicts] == ["missing_value"]
+    assert "65,536" in plan.conflicts[0].message
+    assert VALUES["TOKEN"] not in plan.conflicts[0].message
+
+
+def test_conflicts_come_in_a_stable_kind_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_X", raising=False)
+    desired = state(
+        stores=["app"],
+        secrets=[desired_secret("app", "A", source=ValueSource(env="NOPE_X"))],
+        workers=[worker("api", bindings=[secret_binding("K", "app", "GHOST")])],
+    )
+    plan = compute_plan(
+        desired, live_state(stores=["x"], max_stores=1), options=PlanOptions(), fingerprint_key=KEY
+    )
+    assert [c.kind for c in plan.conflicts] == ["store_limit", "missing_value", "dangling_binding"]
