@@ -1,0 +1,1 @@
+"""The live side: Cloudflare API client, live-state reader, worker upload encoding."""

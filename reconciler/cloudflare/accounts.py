@@ -1,0 +1,64 @@
+"""Which account a run talks to.
+
+Precedence: the manifest's `account_id`, then `--account-id`, then
+CLOUDFLARE_ACCOUNT_ID. The manifest wins even over a flag that disagrees: the
+manifest is the reviewed, committed statement of which account it describes, so a
+stray flag or variable must not point it at another account. A given account is
+verified with one call before anything else; with none given, the token's
+accounts are listed and exactly one must exist.
+"""
+
+from __future__ import annotations
+
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.errors import ApiError, ConfigError
+
+# Answers that mean "this token cannot see that account" rather than an outage.
+_NOT_VISIBLE_STATUS = (400, 401, 403, 404)
+_NOT_VISIBLE_CODES = (7003, 9106, 9109, 10000, 1000)
+
+
+async def resolve_account(
+    client: CloudflareClient,
+    *,
+    manifest_account: str | None,
+    flag_account: str | None,
+    env_account: str | None,
+) -> str:
+    given = [
+        (manifest_account, "the manifest's account_id"),
+        (flag_account, "--account-id"),
+        (env_account, "CLOUDFLARE_ACCOUNT_ID"),
+    ]
+    for account, source in given:
+        if account:
+            await _verify(client, account, source)
+            return account
+    accounts = await client.list_accounts()
+    if len(accounts) == 1:
+        return accounts[0].id
+    if not accounts:
+        raise ConfigError(
+            "the API token can see no accounts; give the token access to an account "
+            "(Account Settings Read) or set account_id in the manifest"
+        )
+    listing = ", ".join(f"{a.name} ({a.id})" for a in accounts)
+    raise ConfigError(
+        f"the API token can see {len(accounts)} accounts: {listing}; choose one with "
+        "account_id in the manifest, --account-id, or CLOUDFLARE_ACCOUNT_ID"
+    )
+
+
+async def _verify(client: CloudflareClient, account: str, source: str) -> None:
+    try:
+        await client.verify_account(account)
+    except ApiError as exc:
+        if exc.status not in _NOT_VISIBLE_STATUS and not any(
+            exc.has_code(c) for c in _NOT_VISIBLE_CODES
+        ):
+            raise
+        raise ConfigError(
+            f"account {account} (from {source}) is not visible to this API token "
+            f"(HTTP {exc.status}: {exc.api_message}); check the account id, or use a token "
+            "that has access to that account"
+        ) from exc

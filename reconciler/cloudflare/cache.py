@@ -1,0 +1,106 @@
+"""Per-script read cache: lets an unchanged worker skip its settings and content reads.
+
+One file per account under the cache directory; an entry is used only while the
+script's `etag` and `modified_on` (from the cheap list call) both still match,
+so any upload or settings change made out of band invalidates it. The cache
+holds the settings the API returned (no secret values: `secret_text` bindings
+come back without their text) and the content digest, never the code itself.
+Files are 0600 in a 0700 directory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CACHE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class CachedScript:
+    etag: str
+    modified_on: str
+    settings: dict[str, Any]
+    digest: str | None
+
+
+class ScriptCache:
+    def __init__(self, path: Path | None, entries: dict[str, CachedScript]) -> None:
+        self.path = path
+        self._entries = entries
+        self._fresh: dict[str, CachedScript] = {}
+
+    @classmethod
+    def open(cls, cache_dir: Path | None, account_id: str) -> ScriptCache:
+        """The cache of one account; an absent, unreadable or old-format file is empty."""
+        if cache_dir is None:
+            return cls(None, {})
+        name = hashlib.sha256(account_id.encode()).hexdigest()[:32]
+        path = cache_dir / f"workers-{name}.json"
+        entries: dict[str, CachedScript] = {}
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+            if doc.get("version") == CACHE_VERSION and doc.get("account_id") == account_id:
+                for script, e in doc.get("scripts", {}).items():
+                    entries[script] = CachedScript(
+                        etag=e["etag"],
+                        modified_on=e["modified_on"],
+                        settings=e["settings"],
+                        digest=e.get("digest"),
+                    )
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            entries = {}
+        return cls(path, entries)
+
+    def get(
+        self, script: str, etag: str | None, modified_on: str | None, *, need_digest: bool
+    ) -> CachedScript | None:
+        if etag is None or modified_on is None:
+            return None
+        entry = self._entries.get(script)
+        if entry is None or entry.etag != etag or entry.modified_on != modified_on:
+            return None
+        if need_digest and entry.digest is None:
+            return None
+        return entry
+
+    def put(self, script: str, entry: CachedScript) -> None:
+        self._fresh[script] = entry
+
+    def save(self, account_id: str) -> None:
+        """Write the entries of this run (scripts no longer listed drop out)."""
+        if self.path is None:
+            return
+        directory = self.path.parent
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        with contextlib.suppress(OSError):
+            directory.chmod(0o700)
+        doc = {
+            "version": CACHE_VERSION,
+            "account_id": account_id,
+            "scripts": {
+                name: {
+                    "etag": e.etag,
+                    "modified_on": e.modified_on,
+                    "settings": e.settings,
+                    "digest": e.digest,
+                }
+                for name, e in sorted(self._fresh.items())
+            },
+        }
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".workers-", suffix=".tmp")
+        try:
+            os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(doc, fh, separators=(",", ":"))
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise

@@ -1,0 +1,95 @@
+"""The v4 envelope: unwrap `result`, or turn a failure into an ApiError.
+
+Both the HTTP status and `success` are checked (clients disagree on which one
+counts, so we trust neither alone). Bodies are parsed defensively: a 429 or a
+proxy error may not be JSON at all. The request body never reaches an error.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+
+from reconciler.errors import ApiError
+
+_WORKERS = re.compile(r"^/accounts/[^/]+/workers/")
+_SECRETS_STORE = re.compile(r"^/accounts/[^/]+/secrets_store/")
+_ACCOUNTS = re.compile(r"^/accounts(/[^/]+)?$")
+
+
+def permission_for(method: str, path: str) -> str | None:
+    """The API token permission a call needs, to name it when the API says 10000."""
+    write = method.upper() not in ("GET", "HEAD")
+    if _WORKERS.match(path):
+        return "Workers Scripts Write" if write else "Workers Scripts Read"
+    if _SECRETS_STORE.match(path):
+        return "Secrets Store Write" if write else "Secrets Store Read"
+    if _ACCOUNTS.match(path):
+        return "Account Settings Read"
+    return None
+
+
+def parse_body(response: httpx.Response) -> dict[str, Any] | None:
+    """The JSON envelope, or None if the body is empty or not a JSON object."""
+    if not response.content:
+        return None
+    try:
+        body = json.loads(response.content)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def api_error(
+    response: httpx.Response, method: str, path: str, *, retry_after: float | None = None
+) -> ApiError:
+    body = parse_body(response) or {}
+    codes: list[int] = []
+    messages: list[str] = []
+    for entry in body.get("errors") or []:
+        if not isinstance(entry, dict):
+            continue
+        code = entry.get("code")
+        if isinstance(code, int):
+            codes.append(code)
+        message = entry.get("message")
+        if isinstance(message, str) and message:
+            messages.append(message)
+    if not messages:
+        messages.append(response.reason_phrase or f"HTTP {response.status_code}")
+    return ApiError(
+        status=response.status_code,
+        codes=tuple(codes),
+        message="; ".join(messages),
+        method=method,
+        path=path,
+        retry_after=retry_after,
+        permission=permission_for(method, path),
+    )
+
+
+def unwrap(response: httpx.Response, method: str, path: str) -> Any:
+    """`result` of a successful envelope; ApiError for anything else.
+
+    An empty 2xx body (204, or a delete with no body) is a success with result None.
+    """
+    if not response.is_success:
+        raise api_error(response, method, path)
+    if not response.content:
+        return None
+    body = parse_body(response)
+    if body is None:
+        raise ApiError(
+            status=response.status_code,
+            codes=(),
+            message="the API answered with a body that is not a JSON envelope",
+            method=method,
+            path=path,
+            permission=permission_for(method, path),
+        )
+    if body.get("success") is False:
+        raise api_error(response, method, path)
+    return body.get("result")

@@ -1,0 +1,81 @@
+"""One actionable sentence per known API failure: what failed, why, what to do.
+
+The CLI calls this; it is the only place that maps Cloudflare codes to advice.
+"""
+
+from __future__ import annotations
+
+from reconciler.errors import ApiError
+
+
+def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
+    what = f"{error.method} {error.path}"
+    msg = error.api_message
+    if error.has_code(10000):
+        needed = error.permission or "the product permission for this call"
+        return (
+            f"{what} was refused (10000 authentication error): the API token is not "
+            f"authorised for this account or lacks the {needed} permission; "
+            f"edit the token to include this account and {needed}, then run again."
+        )
+    if error.has_code(9109):
+        return (
+            f"{what} was refused (9109 unauthorized): the API token may not access this "
+            "resource; grant the token the needed permission or use another token."
+        )
+    if error.has_code(9106):
+        return (
+            f"{what} failed (9106 authentication failed): the API token is invalid, "
+            "expired or malformed; set CLOUDFLARE_API_TOKEN to a valid token."
+        )
+    if error.has_code(1003) and "secret_name_already_exists" in msg:
+        return (
+            f"{what} failed (1003 secret_name_already_exists): a secret with that name "
+            "already exists in the store; run plan again so the secret is adopted or replaced."
+        )
+    if error.has_code(1003):
+        current = f"; the account already has: {', '.join(stores)}" if stores else ""
+        return (
+            f"{what} failed (1003 maximum_stores_exceeded): the account has reached its "
+            f"Secrets Store limit (one store on free and standard plans){current}; "
+            "use the existing store in the manifest or delete it first."
+        )
+    if error.has_code(1001):
+        return (
+            f"{what} was rejected (1001 {msg}): the API did not accept the request body; "
+            "if this is a secret update, the API version rejects PATCH, so change the secret "
+            "by delete-then-recreate (the default strategy)."
+        )
+    if error.has_code(10007):
+        return (
+            f"{what} failed (10007 not found): the Worker does not exist on this account "
+            "(it may have been deleted out of band); run plan again to see the current state."
+        )
+    if error.has_code(10021):
+        return (
+            f"{what} failed (10021): the Worker script failed Cloudflare's validation: {msg}; "
+            "fix the script (or its format: ES module vs classic) and apply again."
+        )
+    if error.has_code(7003):
+        return (
+            f"{what} failed (7003 no route): the account id or resource id in the URL is "
+            "wrong; check account_id, --account-id or CLOUDFLARE_ACCOUNT_ID."
+        )
+    if error.status == 429:
+        wait = f"{error.retry_after:.0f} seconds" if error.retry_after is not None else "5 minutes"
+        return (
+            f"{what} was rate limited (HTTP 429): Cloudflare allows 1200 requests per "
+            f"5 minutes per token; wait {wait} before retrying, or lower --concurrency."
+        )
+    if error.status >= 500:
+        return (
+            f"{what} failed on Cloudflare's side (HTTP {error.status}: {msg}) after retries; "
+            "try again in a few minutes (check https://www.cloudflarestatus.com)."
+        )
+    if error.status == 0:
+        return (
+            f"{what} failed ({msg}) after retries: the API could not be reached; "
+            "check the network and CLOUDFLARE_API_BASE_URL."
+        )
+    codes = ",".join(str(c) for c in error.codes) or "none"
+    return f"{what} failed (HTTP {error.status}, code {codes}): {msg}."

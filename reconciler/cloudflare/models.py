@@ -1,0 +1,71 @@
+"""What the API returns, parsed leniently: the fields we read, unknown fields ignored.
+
+These are edge types; the reader turns them into `reconciler.state` objects.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Account(_Record):
+    id: str
+    name: str = ""
+
+
+class StoreRecord(_Record):
+    id: str
+    name: str
+    created: str | None = None
+    modified: str | None = None
+
+
+class SecretRecord(_Record):
+    id: str
+    name: str
+    store_id: str | None = None
+    comment: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    status: str | None = None
+    created: str | None = None
+    modified: str | None = None
+
+
+class Quota(_Record):
+    quota: int | None = None
+    usage: int | None = None
+
+
+class ScriptRecord(_Record):
+    """One item of `GET /workers/scripts` (no bindings; those come from settings)."""
+
+    id: str
+    etag: str | None = None
+    modified_on: str | None = None
+    created_on: str | None = None
+    has_modules: bool | None = None
+    compatibility_date: str | None = None
+    compatibility_flags: list[str] | None = None
+    tags: list[str] | None = None
+
+
+class ScriptSettings(_Record):
+    bindings: list[dict[str, Any]] = Field(default_factory=list)
+    compatibility_date: str | None = None
+    compatibility_flags: list[str] | None = None
+    tags: list[str] | None = None
+    usage_model: str | None = None
+
+
+class UploadResult(_Record):
+    id: str | None = None
+    etag: str | None = None
+    modified_on: str | None = None
+    has_modules: bool | None = None
+    tags: list[str] | None = None

@@ -1,0 +1,163 @@
+"""Read an account into the shared `State` model, with as few calls as possible.
+
+Calls: stores (paged), secrets of each store (paged, 100 a page), quota, the
+workers list, then per worker only what the list lacks (settings for bindings,
+content for the code digest), skipped when the cache says the worker is
+unchanged. Everything independent runs concurrently; the client bounds it.
+
+Live workers carry the code digest, not the code (`Worker.modules` is empty).
+Bindings name stores, not store ids, so they compare with the manifests.
+`State.max_stores` is the configured limit, else 1: the API exposes no store
+quota, and free and standard plans allow one store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from reconciler.cloudflare.cache import CachedScript, ScriptCache
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
+from reconciler.cloudflare.upload import detect_format
+from reconciler.markers import WORKER_TAG, parse_comment
+from reconciler.state import Binding, Secret, State, Store, Worker, WorkerFormat, script_digest
+
+DEFAULT_MAX_STORES = 1
+# Worker secrets are managed out of band (wrangler secret put); never compared.
+OUT_OF_BAND_BINDINGS = frozenset({"secret_text", "secret_key"})
+
+
+async def read_live(
+    client: CloudflareClient,
+    account_id: str,
+    *,
+    with_content: bool = True,
+    max_stores: int | None = None,
+) -> State:
+    cache = ScriptCache.open(client.config.cache_dir, account_id)
+    state = State(
+        account_id=account_id,
+        max_stores=max_stores if max_stores is not None else DEFAULT_MAX_STORES,
+    )
+    (stores, secrets), _quota, scripts = await asyncio.gather(
+        _read_stores(client, account_id),
+        client.get_quota(account_id),
+        client.list_scripts(account_id),
+    )
+    for store in stores:
+        state.stores[store.name] = Store(name=store.name, id=store.id)
+    for secret in secrets:
+        state.secrets[secret.key] = secret
+    store_names = {s.id: s.name for s in stores}
+    workers = await asyncio.gather(
+        *(_read_worker(client, account_id, r, cache, store_names, with_content) for r in scripts)
+    )
+    for worker in workers:
+        state.workers[worker.name] = worker
+    cache.save(account_id)
+    return state
+
+
+async def _read_stores(
+    client: CloudflareClient, account_id: str
+) -> tuple[list[StoreRecord], list[Secret]]:
+    stores = await client.list_stores(account_id)
+    per_store = await asyncio.gather(*(client.list_secrets(account_id, s.id) for s in stores))
+    secrets: list[Secret] = []
+    for store, records in zip(stores, per_store, strict=True):
+        for r in records:
+            text, managed, fingerprint = parse_comment(r.comment)
+            secrets.append(
+                Secret(
+                    store=store.name,
+                    name=r.name,
+                    scopes=frozenset(r.scopes),
+                    comment=text,
+                    managed=managed,
+                    fingerprint=fingerprint,
+                    id=r.id,
+                )
+            )
+    return stores, secrets
+
+
+async def _read_worker(
+    client: CloudflareClient,
+    account_id: str,
+    record: ScriptRecord,
+    cache: ScriptCache,
+    store_names: dict[str, str],
+    with_content: bool,
+) -> Worker:
+    cached = cache.get(record.id, record.etag, record.modified_on, need_digest=with_content)
+    if cached is not None:
+        settings_raw, digest = cached.settings, cached.digest
+        fmt_hint: WorkerFormat | None = None
+    else:
+        settings_raw, digest, fmt_hint = await _fetch_worker(
+            client, account_id, record.id, with_content
+        )
+    if record.etag is not None and record.modified_on is not None:
+        cache.put(record.id, CachedScript(record.etag, record.modified_on, settings_raw, digest))
+    settings = ScriptSettings.model_validate(settings_raw)
+    if record.has_modules is not None:
+        fmt: WorkerFormat = "module" if record.has_modules else "classic"
+    else:
+        fmt = fmt_hint or "classic"
+    tags = record.tags if record.tags is not None else settings.tags or []
+    flags = (
+        record.compatibility_flags
+        if record.compatibility_flags is not None
+        else settings.compatibility_flags or []
+    )
+    return Worker(
+        name=record.id,
+        format=fmt,
+        script_digest=digest or "",
+        compatibility_date=record.compatibility_date or settings.compatibility_date,
+        compatibility_flags=tuple(flags),
+        bindings=_bindings(settings.bindings, store_names),
+        managed=WORKER_TAG in tags,
+        etag=record.etag,
+        modified_on=record.modified_on,
+    )
+
+
+async def _fetch_worker(
+    client: CloudflareClient, account_id: str, name: str, with_content: bool
+) -> tuple[dict[str, Any], str | None, WorkerFormat | None]:
+    if not with_content:
+        settings = await client.get_script_settings(account_id, name)
+        return settings.model_dump(), None, None
+    settings, modules = await asyncio.gather(
+        client.get_script_settings(account_id, name),
+        client.get_script_content(account_id, name),
+    )
+    fmt: WorkerFormat | None = None
+    if modules:
+        fmt = detect_format(modules[0].content.decode("utf-8", "replace"))
+    return settings.model_dump(), script_digest(modules), fmt
+
+
+def _bindings(raw: list[dict[str, Any]], store_names: dict[str, str]) -> tuple[Binding, ...]:
+    out: list[Binding] = []
+    for b in raw:
+        type_, name = b.get("type"), b.get("name")
+        if not isinstance(type_, str) or not isinstance(name, str):
+            continue
+        if type_ in OUT_OF_BAND_BINDINGS:
+            continue
+        if type_ == "secrets_store_secret":
+            store_id = b.get("store_id")
+            store = store_names.get(store_id) if isinstance(store_id, str) else None
+            # A store we cannot name (e.g. deleted) keeps its id, so it never equals a name.
+            params: dict[str, Any] = (
+                {"store": store, "secret": b.get("secret_name")}
+                if store is not None
+                else {"store_id": store_id, "secret": b.get("secret_name")}
+            )
+        else:
+            params = {k: v for k, v in b.items() if k not in ("name", "type")}
+        out.append(Binding(name=name, type=type_, params=params))
+    return tuple(sorted(out, key=lambda x: x.name))

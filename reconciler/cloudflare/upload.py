@@ -1,0 +1,165 @@
+"""Worker upload encoding: ES module vs classic, and the multipart parts.
+
+Sending an ES module as a classic script fails with "Unexpected token 'export'",
+so the format is detected from the source unless the manifest forces it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from reconciler.errors import ConfigError
+from reconciler.markers import WORKER_TAG
+from reconciler.state import Module, Worker, WorkerFormat
+
+MODULE_TYPE = "application/javascript+module"
+CLASSIC_TYPE = "application/javascript"
+CLASSIC_PART = "script"
+# Worker secrets set out-of-band (wrangler secret put) must survive our uploads.
+KEEP_BINDINGS = ("secret_text", "secret_key")
+
+_MODULE_SYNTAX = re.compile(
+    r"""(?:^|[;}])\s*(?:
+        export\s*(?:default\b|\{|\*|(?:const|let|var|function|async|class)\b)
+      | import\s+[\w$]+\s*(?:,|from\b)
+      | import\s*(?:\{|\*|["'`])
+      | import\s*\.\s*meta\b
+    )""",
+    re.MULTILINE | re.VERBOSE,
+)
+
+
+def detect_format(source: str) -> Literal["module", "classic"]:
+    """`module` if the code has top-level ES module syntax, else `classic`.
+
+    Comments and string contents are blanked first, so `// export default` or
+    "import x from y" inside a string do not count; `import(...)` is dynamic
+    import, which classic scripts may use too.
+    """
+    return "module" if _MODULE_SYNTAX.search(_blank_comments_and_strings(source)) else "classic"
+
+
+def _blank_comments_and_strings(source: str) -> str:
+    """Replace comments with a space and string contents with nothing (quotes kept)."""
+    out: list[str] = []
+    i, n = 0, len(source)
+    while i < n:
+        c = source[i]
+        nxt = source[i + 1] if i + 1 < n else ""
+        if c == "/" and nxt == "/":
+            end = source.find("\n", i)
+            i = n if end < 0 else end
+            out.append(" ")
+        elif c == "/" and nxt == "*":
+            end = source.find("*/", i + 2)
+            block = source[i : n if end < 0 else end + 2]
+            out.append("\n" * block.count("\n") or " ")
+            i = n if end < 0 else end + 2
+        elif c in "'\"`":
+            j = i + 1
+            while j < n and source[j] != c:
+                if source[j] == "\\":
+                    j += 1
+                elif source[j] == "\n" and c != "`":
+                    break
+                j += 1
+            out.append(c + c)
+            i = j + 1
+        else:
+            out.append(c)
+            i += 1
+    return "".join(out)
+
+
+def content_type_for(name: str) -> str:
+    """Part type of a non-main module of an ES module worker."""
+    lower = name.lower()
+    if lower.endswith((".js", ".mjs")):
+        return MODULE_TYPE
+    if lower.endswith(".wasm"):
+        return "application/wasm"
+    if lower.endswith(".txt"):
+        return "text/plain"
+    return "application/octet-stream"
+
+
+@dataclass(frozen=True)
+class UploadPart:
+    name: str
+    content: bytes
+    content_type: str
+
+
+@dataclass(frozen=True)
+class WorkerUpload:
+    """A complete upload: code parts plus the metadata part."""
+
+    format: WorkerFormat
+    modules: tuple[UploadPart, ...]
+    metadata: dict[str, Any]
+
+    def files(self) -> list[tuple[str, tuple[str | None, bytes, str]]]:
+        """httpx `files=`: each module under its own name (field name = filename), metadata last.
+
+        The metadata part has no filename and Content-Type application/json.
+        """
+        parts: list[tuple[str, tuple[str | None, bytes, str]]] = [
+            (p.name, (p.name, p.content, p.content_type)) for p in self.modules
+        ]
+        parts.append(("metadata", (None, json.dumps(self.metadata).encode(), "application/json")))
+        return parts
+
+
+def build_upload(worker: Worker, store_ids: dict[str, str], tags: list[str]) -> WorkerUpload:
+    """Encode a desired worker for `PUT /workers/scripts/{name}`.
+
+    `store_ids` maps store names to live ids: bindings name stores, the API wants ids.
+    """
+    if not worker.modules:
+        raise ConfigError(f"worker {worker.name!r} has no code to upload")
+    main, *rest = worker.modules
+    metadata: dict[str, Any] = {}
+    if worker.format == "module":
+        metadata["main_module"] = main.name
+        parts = [UploadPart(main.name, main.content, MODULE_TYPE)]
+        parts += [UploadPart(m.name, m.content, content_type_for(m.name)) for m in rest]
+    else:
+        if rest:
+            raise ConfigError(
+                f"worker {worker.name!r} is a classic script with {len(worker.modules)} files; "
+                "classic workers have exactly one file (use ES module syntax for more)"
+            )
+        metadata["body_part"] = CLASSIC_PART
+        parts = [UploadPart(CLASSIC_PART, main.content, CLASSIC_TYPE)]
+    metadata["bindings"] = [
+        _binding_dict(worker, b.name, b.type, b.params, store_ids) for b in worker.bindings
+    ]
+    if worker.compatibility_date:
+        metadata["compatibility_date"] = worker.compatibility_date
+    metadata["compatibility_flags"] = list(worker.compatibility_flags)
+    metadata["tags"] = sorted({*tags, WORKER_TAG})
+    metadata["keep_bindings"] = list(KEEP_BINDINGS)
+    return WorkerUpload(format=worker.format, modules=tuple(parts), metadata=metadata)
+
+
+def _binding_dict(
+    worker: Worker, name: str, type_: str, params: dict[str, Any], store_ids: dict[str, str]
+) -> dict[str, Any]:
+    if type_ != "secrets_store_secret":
+        return {"name": name, "type": type_, **params}
+    store = params.get("store")
+    store_id = store_ids.get(store) if isinstance(store, str) else None
+    if store_id is None:
+        raise ConfigError(
+            f"worker {worker.name!r} binding {name!r} refers to store {store!r}, "
+            "which the account does not have; declare the store or fix the binding"
+        )
+    return {"name": name, "type": type_, "store_id": store_id, "secret_name": params.get("secret")}
+
+
+def upload_modules(upload: WorkerUpload) -> list[Module]:
+    """The code of an upload as modules (main first), for digests and comparisons."""
+    return [Module(p.name, p.content) for p in upload.modules]
