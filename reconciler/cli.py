@@ -7,6 +7,7 @@ Exit codes (a contract for CI): 0 success / no changes, 1 error, 2 changes prese
 from __future__ import annotations
 
 import functools
+import json
 import sys
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -15,6 +16,8 @@ import click
 
 from reconciler import __version__
 from reconciler.errors import EXIT_ERROR, ManifestError, ReconcilerError
+from reconciler.manifest.merge import ManifestSet, load_manifests
+from reconciler.manifest.models import manifest_json_schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -54,12 +57,42 @@ def cli() -> None:
     """Declarative reconciler for Cloudflare Workers scripts and Secrets Store."""
 
 
+DEFAULT_PATHS = ("manifests",)
+
+paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+allow_outside_option = click.option(
+    "--allow-outside-files",
+    is_flag=True,
+    help="Let value_from files leave the manifest directory (.. and symbolic links).",
+)
+
+
+def _load(paths: tuple[str, ...], allow_outside_files: bool) -> ManifestSet:
+    return load_manifests(paths or DEFAULT_PATHS, allow_outside_files=allow_outside_files)
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@paths_argument
+@allow_outside_option
 @handle_errors
-def validate(paths: tuple[str, ...]) -> None:
-    """Check manifests and report every problem with file:line:column."""
-    _not_built("validate")
+def validate(paths: tuple[str, ...], allow_outside_files: bool) -> None:
+    """Check manifests (default: manifests/) and report every problem with file:line:column."""
+    manifests = _load(paths, allow_outside_files)
+    state = manifests.state
+    click.echo(
+        f"Valid: {_count(len(state.stores), 'store')}, {_count(len(state.secrets), 'secret')}, "
+        f"{_count(len(state.workers), 'worker')} in {_count(len(manifests.files), 'file')}."
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the manifest format (for editors)."""
+    click.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 
 
 @cli.command()

@@ -1,0 +1,233 @@
+"""Find manifest files, parse them with positions and validate each document's shape.
+
+Cross-file checks and the build of the Desired state live in merge.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from reconciler.errors import Location, Problem
+from reconciler.manifest.models import (
+    BINDING_TYPES,
+    AccountId,
+    SecretSpec,
+    StoreSpec,
+    WorkerSpec,
+)
+from reconciler.manifest.yamlpos import PathKey, PositionedDocument, load_documents
+from reconciler.state import SCOPES
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadedDocument:
+    """A document's valid items with their indexes, where it came from, and node positions.
+
+    Items are validated one by one so that one bad entry hides nothing else; the
+    names of invalid entries are kept so cross-checks do not call them undeclared.
+    """
+
+    path: Path
+    positions: PositionedDocument
+    account_id: str | None = None
+    stores: list[tuple[int, StoreSpec]] = field(default_factory=list)
+    secrets: list[tuple[int, SecretSpec]] = field(default_factory=list)
+    workers: list[tuple[int, WorkerSpec]] = field(default_factory=list)
+    invalid: set[tuple[str, str]] = field(default_factory=set)
+
+    def at(self, *path: str | int) -> Location:
+        return self.positions.locate(path)
+
+
+_SECTIONS: dict[str, type[BaseModel]] = {
+    "stores": StoreSpec,
+    "secrets": SecretSpec,
+    "workers": WorkerSpec,
+}
+_ACCOUNT = TypeAdapter(AccountId)
+
+
+def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocument, list[Problem]]:
+    loaded = LoadedDocument(path, doc)
+    problems: list[Problem] = []
+    data = doc.data
+    assert isinstance(data, dict)
+    for key in data:
+        if key != "account_id" and key not in _SECTIONS:
+            problems.append(
+                Problem(doc.keys[(key,)], f"unknown key {key!r}; {_expected_keys((key,))}")
+            )
+    if data.get("account_id") is not None:
+        try:
+            loaded.account_id = _ACCOUNT.validate_python(data["account_id"])
+        except ValidationError as exc:
+            problems.extend(_problem(doc, err, ("account_id",)) for err in exc.errors())
+    for section, model in _SECTIONS.items():
+        items = data.get(section)
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            problems.append(Problem(doc.locate((section,)), f"{section} must be a list"))
+            continue
+        for i, item in enumerate(items):
+            try:
+                spec = model.model_validate(item)
+            except ValidationError as exc:
+                problems.extend(_problem(doc, err, (section, i)) for err in exc.errors())
+                if isinstance(item, dict) and isinstance(item.get("name"), str):
+                    loaded.invalid.add((section, item["name"]))
+                continue
+            getattr(loaded, section).append((i, spec))
+    return loaded, problems
+
+
+def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
+    """Expand files and directories (recursively, sorted) into manifest files."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in SUFFIXES)
+            if not found:
+                problems.append(
+                    Problem(
+                        Location(str(path)), "no *.yaml or *.yml manifest files in this directory"
+                    )
+                )
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(Location(str(path)), "no such file or directory"))
+    unique = list(dict.fromkeys(p.resolve() for p in files))
+    return [_display(p) for p in unique], problems
+
+
+def _display(path: Path) -> Path:
+    """Paths relative to the working directory read better in messages."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
+def read_text(path: Path) -> tuple[str | None, Problem | None]:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return None, Problem(Location(str(path)), f"cannot read the file: {exc.strerror or exc}")
+    if b"\0" in raw:
+        return None, Problem(Location(str(path)), "this is a binary file, not a YAML manifest")
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, Problem(
+            Location(str(path)),
+            f"not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8",
+        )
+
+
+def load_documents_from(files: Sequence[Path]) -> tuple[list[LoadedDocument], list[Problem]]:
+    """Parse and validate every document of every file, collecting all problems."""
+    documents: list[LoadedDocument] = []
+    problems: list[Problem] = []
+    for path in files:
+        text, problem = read_text(path)
+        if problem is not None or text is None:
+            problems.extend([problem] if problem else [])
+            continue
+        parsed, parse_problems = load_documents(str(path), text)
+        problems.extend(parse_problems)
+        for doc in parsed:
+            if not isinstance(doc.data, dict):
+                kind = type(doc.data).__name__
+                problems.append(
+                    Problem(
+                        doc.locate(()),
+                        f"a manifest document must be a mapping with keys account_id, stores, "
+                        f"secrets, workers; got a {kind}",
+                    )
+                )
+                continue
+            loaded, invalid = _validate_document(path, doc)
+            documents.append(loaded)
+            problems.extend(invalid)
+    return documents, problems
+
+
+def _data_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:
+    """Pydantic locations include union tags; keep only the steps that index the data."""
+    path: list[str | int] = []
+    node = data
+    for step in loc:
+        in_dict = isinstance(node, dict) and step in node
+        in_list = isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+        if in_dict or in_list:
+            node = node[step]
+        elif step == "json_" and isinstance(node, dict) and "json" in node:
+            step, node = "json", node["json"]
+        else:
+            continue
+        path.append(step)
+    return tuple(path)
+
+
+def _problem(doc: PositionedDocument, err: ErrorDetails, prefix: PathKey) -> Problem:
+    loc = (*prefix, *err["loc"])
+    path = _data_path(doc.data, loc)
+    field_name = str(loc[-1]) if loc else "document"
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        where = doc.keys.get(path, doc.locate(path))
+        return Problem(where, f"unknown key {field_name!r}; {_expected_keys(path)}")
+    if kind == "missing":
+        return Problem(doc.locate(path), f"missing required key {field_name!r}")
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        tag = err.get("input", {}).get("type") if isinstance(err.get("input"), dict) else None
+        got = f"unknown binding type {tag!r}" if tag else "a binding needs a `type`"
+        return Problem(
+            doc.locate((*path, "type")), f"{got}; expected one of: {', '.join(BINDING_TYPES)}"
+        )
+    message = err["msg"].removeprefix("Value error, ")
+    if kind == "too_short" and field_name == "scopes":
+        message = f"scopes must list at least one of: {', '.join(SCOPES)}"
+    elif kind == "literal_error" and isinstance(loc[-1], int) and "scopes" in loc:
+        message = f"unknown scope {err.get('input')!r}; {err['msg'].lower()}"
+    elif kind in ("string_type", "list_type", "dict_type", "model_type", "model_attributes_type"):
+        message = f"{field_name}: {err['msg'].lower()}"
+    return Problem(doc.locate(path), message)
+
+
+_KEYS: dict[str, tuple[str, ...]] = {
+    "": ("account_id", "stores", "secrets", "workers"),
+    "stores": ("name",),
+    "secrets": ("name", "store", "value_from", "scopes", "comment"),
+    "value_from": ("env", "file"),
+    "workers": (
+        "name",
+        "script",
+        "format",
+        "compatibility_date",
+        "compatibility_flags",
+        "bindings",
+        "modules",
+    ),
+}
+
+
+def _expected_keys(path: PathKey) -> str:
+    parents = [p for p in path[:-1] if isinstance(p, str)]
+    section = parents[-1] if parents else ""
+    if section == "bindings":
+        return "a binding takes `type`, `name` and the fields of its type"
+    keys = _KEYS.get(section)
+    return f"expected one of: {', '.join(keys)}" if keys else "remove it"

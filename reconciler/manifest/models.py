@@ -1,0 +1,171 @@
+"""The manifest format as pydantic models. `reconciler schema` prints their JSON Schema.
+
+The format is a contract: extend it only compatibly (new optional keys), never rename.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+
+from reconciler.state import SCOPES
+
+_WORKER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_BINDING_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
+_ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _schema(pattern: re.Pattern[str]) -> WithJsonSchema:
+    """Editors see the pattern; our own validator gives the friendlier message."""
+    return WithJsonSchema({"type": "string", "pattern": pattern.pattern})
+
+
+def _matching(pattern: re.Pattern[str], what: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if " " in value:
+            raise ValueError(f"{what}; {value!r} contains a space")
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{what}; got {value!r}")
+        return value
+
+    return AfterValidator(check)
+
+
+WorkerName = Annotated[
+    str,
+    _matching(
+        _WORKER_NAME,
+        "a worker name is lowercase a-z, 0-9 and '-', not starting or ending with '-', "
+        "at most 63 characters",
+    ),
+    _schema(_WORKER_NAME),
+]
+ResourceName = Annotated[
+    str,
+    _matching(_RESOURCE_NAME, "a name is letters, digits, '_' and '-' (no spaces), not empty"),
+    _schema(_RESOURCE_NAME),
+]
+BindingName = Annotated[
+    str,
+    _matching(_BINDING_NAME, "a binding name is a JavaScript identifier such as API_KEY"),
+    _schema(_BINDING_NAME),
+]
+AccountId = Annotated[
+    str,
+    _matching(_ACCOUNT_ID, "an account_id is 32 lowercase hexadecimal characters"),
+    _schema(_ACCOUNT_ID),
+]
+CompatibilityDate = Annotated[
+    str,
+    _matching(_DATE, "compatibility_date is a date written YYYY-MM-DD, in quotes"),
+    _schema(_DATE),
+]
+Scope = Literal["workers", "ai_gateway", "dex", "access", "containers", "websearch"]
+assert set(Scope.__args__) == set(SCOPES)  # type: ignore[attr-defined]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ValueFrom(_Strict):
+    """Where a secret's value comes from: exactly one of `env` or `file`."""
+
+    env: Annotated[str, Field(min_length=1)] | None = None
+    file: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> ValueFrom:
+        if (self.env is None) == (self.file is None):
+            raise ValueError("value_from takes exactly one of {env: NAME} or {file: path}")
+        return self
+
+
+class StoreSpec(_Strict):
+    name: ResourceName
+
+
+class SecretSpec(_Strict):
+    name: ResourceName
+    store: ResourceName = Field(description="the name of a store declared in the manifests")
+    value_from: ValueFrom
+    scopes: Annotated[list[Scope], Field(min_length=1)]
+    comment: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_literal_value(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "value" in data:
+            raise ValueError(
+                "a literal `value:` is not allowed: plaintext secrets do not belong in git; "
+                "use `value_from: {env: NAME}` or `value_from: {file: path}`"
+            )
+        return data
+
+
+class PlainTextBinding(_Strict):
+    type: Literal["plain_text"]
+    name: BindingName
+    text: str
+
+
+class JsonBinding(_Strict):
+    type: Literal["json"]
+    name: BindingName
+    json_: Any = Field(alias="json")
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class SecretsStoreSecretBinding(_Strict):
+    type: Literal["secrets_store_secret"]
+    name: BindingName
+    store: ResourceName
+    secret: ResourceName
+
+
+class KvNamespaceBinding(_Strict):
+    type: Literal["kv_namespace"]
+    name: BindingName
+    namespace_id: Annotated[str, Field(min_length=1)]
+
+
+BindingSpec = Annotated[
+    PlainTextBinding | JsonBinding | SecretsStoreSecretBinding | KvNamespaceBinding,
+    Field(discriminator="type"),
+]
+BINDING_TYPES = ("plain_text", "json", "secrets_store_secret", "kv_namespace")
+
+
+class WorkerSpec(_Strict):
+    name: WorkerName
+    script: Annotated[str, Field(min_length=1, description="path relative to this manifest file")]
+    format: Literal["auto", "module", "classic"] = "auto"
+    compatibility_date: CompatibilityDate | None = None
+    compatibility_flags: list[str] = Field(default_factory=list)
+    bindings: list[BindingSpec] = Field(default_factory=list)
+    modules: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=list,
+        description="extra ES modules uploaded with the main script, paths relative to this "
+        "manifest file; named by their path relative to the main script's directory",
+    )
+
+
+class ManifestDocument(_Strict):
+    """One YAML document; a manifest set merges any number of them."""
+
+    account_id: AccountId | None = None
+    stores: list[StoreSpec] = Field(default_factory=list)
+    secrets: list[SecretSpec] = Field(default_factory=list)
+    workers: list[WorkerSpec] = Field(default_factory=list)
+
+
+def manifest_json_schema() -> dict[str, Any]:
+    schema = ManifestDocument.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "reconciler manifest"
+    return schema
