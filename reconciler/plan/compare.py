@@ -39,7 +39,8 @@ def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
     A new resource lists only the fields it sets, so empty defaults do not clutter a create.
     """
     old = before or {}
-    diff = DeepDiff(old, after, ignore_order=False)
+    # threshold 0: always diff key by key, even when the two views share few keys.
+    diff = DeepDiff(old, after, ignore_order=False, threshold_to_diff_deeper=0)
     changed = set(diff.affected_root_keys)
     order = list(after) + [k for k in old if k not in after]
     changes = [Change(k, old.get(k), after.get(k)) for k in order if k in changed]

@@ -10,7 +10,8 @@ from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
 from reconciler.state import State
-from tests.plan.conftest import (
+
+from .conftest import (
     KEY,
     VALUES,
     desired_secret,

@@ -11,7 +11,8 @@ from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import NO_KEY_WARNING, compute_plan
 from reconciler.plan.model import SENSITIVE, Change, Plan, PlanOptions
 from reconciler.state import State
-from tests.plan.conftest import (
+
+from .conftest import (
     KEY,
     desired_secret,
     live_secret,
@@ -342,3 +343,30 @@ def test_value_from_file_is_compared(value_file: Path) -> None:
     value_file.write_text("rotated\n")
     plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
     assert labels(plan) == [("replace", "secret", "app/DB_PASSWORD")]
+
+
+@pytest.mark.usefixtures("values_env")
+def test_create_lists_the_fields_it_sets() -> None:
+    desired = state(
+        stores=["app"],
+        secrets=[desired_secret("app", "A", ["workers"], "note")],
+        workers=[worker("api", bindings=[secret_binding("K", "app", "A")], date=None)],
+    )
+    plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    store, secret, api = plan.actions
+    assert store.changes == []
+    assert secret.changes == [
+        Change("comment", None, "note"),
+        Change("scopes", None, ["workers"]),
+        Change("value", None, SENSITIVE),
+    ]
+    assert [c.field for c in api.changes] == ["script", "bindings.K"]
+    assert all(c.before is None for c in api.changes)
+
+
+@pytest.mark.usefixtures("values_env")
+def test_adopt_shows_the_differences_it_takes_over() -> None:
+    desired = state(workers=[worker("api", flags=["nodejs_compat"])])
+    live = live_state(workers=[worker("api", managed=False)])
+    (action,) = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY).actions
+    assert action.changes == [Change("compatibility_flags", [], ["nodejs_compat"])]

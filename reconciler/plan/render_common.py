@@ -1,0 +1,81 @@
+"""What every renderer says the same way: symbols, wording, value formatting, the summary line.
+
+Secret values never reach a renderer (the plan holds none), and a change to the
+`value` field is still always shown as "(sensitive)", whatever it carries.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler.plan.model import ACTION_TYPES, SENSITIVE, Action, Change, Plan
+
+SYMBOLS: dict[str, str] = {
+    "create": "+",
+    "update": "~",
+    "replace": "-/+",
+    "delete": "-",
+    "adopt": "<=",
+}
+STYLES: dict[str, str] = {
+    "create": "green",
+    "update": "yellow",
+    "replace": "magenta",
+    "delete": "red",
+    "adopt": "cyan",
+}
+NONE = "(none)"
+_DIGEST_PREFIX = "sha256:"
+_SHORT_DIGEST = len(_DIGEST_PREFIX) + 12
+
+
+def short_digest(digest: str) -> str:
+    """Digests are long; twelve hex digits tell them apart in a review."""
+    if digest.startswith(_DIGEST_PREFIX) and len(digest) > _SHORT_DIGEST:
+        return digest[:_SHORT_DIGEST] + "…"
+    return digest
+
+
+def format_value(field: str, value: Any) -> str:
+    """One side of a change, for people."""
+    if value is None:
+        return NONE
+    if field == "value":
+        return SENSITIVE
+    if field == "script" and isinstance(value, str):
+        return short_digest(value)
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if isinstance(value, dict):
+        rest = " ".join(f"{k}={v}" for k, v in value.items() if k not in ("name", "type"))
+        return f"{value.get('type', '?')} {rest}".strip()
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def format_change(change: Change) -> tuple[str, str]:
+    """(before, after) for people; a new resource shows only its after side."""
+    return format_value(change.field, change.before), format_value(change.field, change.after)
+
+
+def describe(action: Action) -> str:
+    """`create secret app/API_KEY`."""
+    return f"{action.action} {action.kind} {action.label}"
+
+
+def summary_line(plan: Plan, *, drift: bool = False) -> str:
+    """`Plan: 2 to create, ...; 5 unchanged.`, or `No changes. 5 unchanged.`"""
+    counts = plan.summary
+    unchanged = f"{counts['no_op']} unchanged"
+    if not plan.has_changes:
+        return f"{'In sync' if drift else 'No changes'}. {unchanged}."
+    parts = ", ".join(f"{counts[a]} to {a}" for a in ACTION_TYPES)
+    return f"{'Drift detected' if drift else 'Plan'}: {parts}; {unchanged}."
+
+
+def headline(plan: Plan, *, drift: bool = False) -> str:
+    if drift:
+        return "Drift detected" if plan.has_changes else "In sync"
+    return "Plan has conflicts" if plan.conflicts else "Plan"

@@ -1,0 +1,41 @@
+"""The plan as JSON: the plan file `apply --plan` reads, and the format users' scripts parse.
+
+Version 1 (extend, never rename). Key order is fixed; the output ends with a newline.
+
+    {
+      "version": 1,
+      "account_id": "<account id>",
+      "actions": [                      # in the order apply runs them
+        {"action": "create|update|replace|delete|adopt",
+         "kind": "store|secret|worker",
+         "name": "<resource name>",
+         "store": "<store name, secrets only, else null>",
+         "changes": [{"field": "...", "before": ..., "after": ...}],
+         "reason": "<why, for replace/adopt/delete; may be empty>"}
+      ],
+      "conflicts": [{"kind": "store_limit|missing_value|dangling_binding|safety_threshold",
+                     "message": "..."}],
+      "summary": {"create": n, "update": n, "replace": n, "delete": n, "adopt": n,
+                  "no_op": n, "unmanaged": n},
+      "live_digest": "sha256:<hash of the live state the plan was computed from>",
+      "manifest_digest": "sha256:<hash of the manifests>",
+      "warnings": ["..."],
+      "unmanaged": [{"kind": "...", "name": "...", "store": null}],
+      "options": {"prune": false, "force": false, "replace": []}
+    }
+
+Change fields: secrets `comment`, `scopes`, `value` (always "(sensitive)" or null);
+workers `script` (content digests), `compatibility_date`, `compatibility_flags`,
+`bindings.<NAME>` (the binding as an object, null when absent). No secret value is
+ever written.
+"""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.plan.model import Plan
+
+
+def render_json(plan: Plan) -> str:
+    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,86 @@
+"""The plan for people at a terminal: one line per action, its changes, then the summary.
+
+Everything is built as rich Text, never markup strings, so a name holding `[` can
+not restyle the output.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.text import Text
+
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.render_common import (
+    STYLES,
+    SYMBOLS,
+    format_change,
+    headline,
+    short_digest,
+    summary_line,
+)
+
+_SYMBOL_WIDTH = max(len(s) for s in SYMBOLS.values())
+_KIND_WIDTH = len("secret")
+
+
+def _action_lines(action: Action) -> list[Text]:
+    style = STYLES[action.action]
+    head = Text("  ")
+    head.append(SYMBOLS[action.action].rjust(_SYMBOL_WIDTH), style=f"bold {style}")
+    head.append(f" {action.kind.ljust(_KIND_WIDTH)} ")
+    head.append(action.label, style="bold")
+    if action.action in ("adopt", "replace", "delete"):
+        head.append(f"  ({action.action})", style=style)
+    lines = [head]
+    for change in action.changes:
+        before, after = format_change(change)
+        line = Text(f"        {change.field}: ")
+        if change.before is None or action.action == "create":
+            line.append(after, style=STYLES["create"])
+        elif change.after is None:
+            line.append(before, style=STYLES["delete"])
+            line.append(" -> ")
+            line.append("(none)", style="dim")
+        else:
+            line.append(before, style=STYLES["delete"])
+            line.append(" -> ")
+            line.append(after, style=STYLES["create"])
+        lines.append(line)
+    if action.reason:
+        lines.append(Text(f"        {action.reason}", style="dim"))
+    return lines
+
+
+def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
+    """Print the plan; secret values are never in the plan, and `value` always prints masked."""
+    title = Text(headline(plan, drift=drift), style="bold")
+    title.append(f" for account {plan.account_id or '(unknown)'}", style="")
+    title.append(f"  (live {short_digest(plan.live_digest)})", style="dim")
+    console.print(title)
+    if plan.actions:
+        console.print()
+        for action in plan.actions:
+            for line in _action_lines(action):
+                console.print(line)
+    if plan.unmanaged:
+        console.print()
+        console.print(Text("Unmanaged (listed, never touched):", style="bold"))
+        for item in plan.unmanaged:
+            label = f"{item.store}/{item.name}" if item.store else item.name
+            console.print(Text(f"  ? {item.kind.ljust(_KIND_WIDTH)} {label}", style="dim"))
+    if plan.warnings:
+        console.print()
+        for warning in plan.warnings:
+            console.print(Text(f"Warning: {warning}", style="yellow"))
+    if plan.conflicts:
+        console.print()
+        console.print(
+            Text("Conflicts (apply refuses this plan and changes nothing):", style="bold red")
+        )
+        for conflict in plan.conflicts:
+            line = Text("  x ", style="bold red")
+            line.append(f"{conflict.kind}: ", style="red")
+            line.append(conflict.message)
+            console.print(line)
+    console.print()
+    console.print(Text(summary_line(plan, drift=drift), style="bold"))

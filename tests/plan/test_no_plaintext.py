@@ -1,0 +1,110 @@
+"""No secret value appears in any rendering, at any width, or in the plan file (DESIGN 8)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from reconciler.manifest.values import ValueSource
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.model import Plan, PlanOptions
+from reconciler.plan.render_json import render_json
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
+
+from .conftest import (
+    KEY,
+    VALUES,
+    desired_secret,
+    env_name,
+    live_secret,
+    live_state,
+    secret_binding,
+    state,
+    worker,
+)
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+FILE_VALUE = "file-held-s3cr3t-value-0d9c8b7a6f5e"
+TOO_BIG_MARK = "oversized-value-marker-5a4b3c"
+
+
+def _squash(text: str) -> str:
+    """Drop colour codes and all whitespace, so a value wrapped over lines is still found."""
+    return re.sub(r"\s+", "", _ANSI.sub("", text))
+
+
+def _plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Plan]:
+    for store in ("app",):
+        for name, value in VALUES.items():
+            monkeypatch.setenv(env_name(store, name), value)
+    monkeypatch.setenv("RECON_TEST_TOO_BIG", TOO_BIG_MARK * 5000)
+    held = tmp_path / "held.txt"
+    held.write_text(FILE_VALUE + "\n")
+    secrets = [
+        desired_secret("app", "API_KEY"),  # create
+        desired_secret("app", "DB_PASSWORD", comment="rotated"),  # replace + update fields
+        desired_secret("app", "TOKEN"),  # adopt
+        desired_secret("app", "FROM_FILE", source=ValueSource(file=held)),  # replace (no fp)
+        desired_secret("app", "BIG", source=ValueSource(env="RECON_TEST_TOO_BIG")),  # conflict
+    ]
+    bind = secret_binding("DB", "app", "DB_PASSWORD")
+    desired = state(stores=["app"], secrets=secrets, workers=[worker("api", bindings=[bind])])
+    live = live_state(
+        stores=["app"],
+        secrets=[
+            live_secret("app", "DB_PASSWORD", value="previous"),
+            live_secret("app", "TOKEN", managed=False),
+            live_secret("app", "FROM_FILE", fp=None),
+            live_secret("app", "OLD"),
+        ],
+        workers=[worker("api", bindings=[bind])],
+    )
+    plans = [
+        compute_plan(desired, live, options=PlanOptions(prune=prune), fingerprint_key=key)
+        for prune in (False, True)
+        for key in (KEY, None)
+    ]
+    plans.append(
+        compute_plan(
+            desired, live, options=PlanOptions(replace=["API_KEY", "TOKEN"]), fingerprint_key=KEY
+        )
+    )
+    return plans
+
+
+def test_no_secret_value_in_any_rendering(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    plans = _plans(monkeypatch, tmp_path)
+    assert {a.action for p in plans for a in p.actions} == {
+        "create",
+        "update",
+        "replace",
+        "delete",
+        "adopt",
+    }
+    assert any(c.kind == "missing_value" for p in plans for c in p.conflicts)
+    outputs: list[str] = []
+    for plan in plans:
+        outputs.append(json.dumps(plan.to_dict()))
+        outputs.append(repr(plan))
+        outputs.append(render_json(plan))
+        for drift in (False, True):
+            outputs.append(render_markdown(plan, drift=drift))
+            for width in (20, 40, 80, 200):
+                for color in (False, True):
+                    out = io.StringIO()
+                    console = Console(file=out, width=width, force_terminal=color)
+                    render_text(plan, console, drift=drift)
+                    outputs.append(out.getvalue())
+    secrets = [*VALUES.values(), FILE_VALUE, TOO_BIG_MARK]
+    for output in outputs:
+        assert "(sensitive)" in output
+        squashed = _squash(output)
+        for value in secrets:
+            assert value not in output
+            assert value not in squashed
