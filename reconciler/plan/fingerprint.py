@@ -12,6 +12,8 @@ import hmac
 import os
 from collections.abc import Mapping
 
+from reconciler.markers import format_comment
+
 KEY_ENV = "RECONCILER_FINGERPRINT_KEY"
 FINGERPRINT_HEX_CHARS = 32
 _DOMAIN = b"reconciler-secret-fingerprint-v1"
@@ -37,3 +39,9 @@ def load_key(env: Mapping[str, str] | None = None) -> bytes | None:
     source = os.environ if env is None else env
     raw = source.get(KEY_ENV, "")
     return raw.encode("utf-8") if raw else None
+
+
+def marked_comment(key: bytes | None, store: str, name: str, user_comment: str, value: str) -> str:
+    """The comment apply writes: the user's text, then our marker with the fingerprint if keyed."""
+    fp = fingerprint(key, store, name, value) if key else None
+    return format_comment(user_comment, fp)

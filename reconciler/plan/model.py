@@ -19,6 +19,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal, cast
 
+from reconciler.errors import PlanConflictError
+
 PLAN_VERSION = 1
 SENSITIVE = "(sensitive)"
 
@@ -88,6 +90,11 @@ class Plan:
     @property
     def has_changes(self) -> bool:
         return bool(self.actions)
+
+    def raise_if_conflicts(self) -> None:
+        """Apply calls this first: a plan with conflicts changes nothing (exit 3)."""
+        if self.conflicts:
+            raise PlanConflictError([f"{c.kind}: {c.message}" for c in self.conflicts])
 
     @property
     def summary(self) -> dict[str, int]:

@@ -21,9 +21,20 @@ from reconciler.plan.render_common import (
 
 _SYMBOL_WIDTH = max(len(s) for s in SYMBOLS.values())
 _KIND_WIDTH = len("secret")
+_DETAIL_INDENT = 8
 
 
-def _action_lines(action: Action) -> list[Text]:
+def _detail(console: Console, text: Text) -> list[Text]:
+    """Indented under its action; wrapped lines stay indented, with no trailing padding."""
+    width = max(console.width - _DETAIL_INDENT, 10)
+    out = []
+    for line in text.wrap(console, width):
+        line.rstrip()
+        out.append(Text(" " * _DETAIL_INDENT) + line)
+    return out
+
+
+def _action_lines(console: Console, action: Action) -> list[Text]:
     style = STYLES[action.action]
     head = Text("  ")
     head.append(SYMBOLS[action.action].rjust(_SYMBOL_WIDTH), style=f"bold {style}")
@@ -34,7 +45,7 @@ def _action_lines(action: Action) -> list[Text]:
     lines = [head]
     for change in action.changes:
         before, after = format_change(change)
-        line = Text(f"        {change.field}: ")
+        line = Text(f"{change.field}: ")
         if change.before is None or action.action == "create":
             line.append(after, style=STYLES["create"])
         elif change.after is None:
@@ -45,9 +56,9 @@ def _action_lines(action: Action) -> list[Text]:
             line.append(before, style=STYLES["delete"])
             line.append(" -> ")
             line.append(after, style=STYLES["create"])
-        lines.append(line)
+        lines += _detail(console, line)
     if action.reason:
-        lines.append(Text(f"        {action.reason}", style="dim"))
+        lines += _detail(console, Text(action.reason, style="dim"))
     return lines
 
 
@@ -60,7 +71,7 @@ def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
     if plan.actions:
         console.print()
         for action in plan.actions:
-            for line in _action_lines(action):
+            for line in _action_lines(console, action):
                 console.print(line)
     if plan.unmanaged:
         console.print()

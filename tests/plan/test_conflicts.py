@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from reconciler.errors import PlanConflictError
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
@@ -230,3 +231,17 @@ def test_conflicts_come_in_a_stable_kind_order(monkeypatch: pytest.MonkeyPatch) 
         desired, live_state(stores=["x"], max_stores=1), options=PlanOptions(), fingerprint_key=KEY
     )
     assert [c.kind for c in plan.conflicts] == ["store_limit", "missing_value", "dangling_binding"]
+
+
+def test_raise_if_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_X", raising=False)
+    desired = state(
+        stores=["app"], secrets=[desired_secret("app", "A", source=ValueSource(env="NOPE_X"))]
+    )
+    plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    with pytest.raises(PlanConflictError) as caught:
+        plan.raise_if_conflicts()
+    assert caught.value.exit_code == 3
+    assert "missing_value: secret 'app/A'" in str(caught.value)
+    plan.conflicts = []
+    plan.raise_if_conflicts()

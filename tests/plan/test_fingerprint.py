@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from reconciler.markers import format_comment, parse_comment
-from reconciler.plan.fingerprint import KEY_ENV, fingerprint, load_key
+from reconciler.plan.fingerprint import KEY_ENV, fingerprint, load_key, marked_comment
 
 
 def test_fingerprint_is_keyed_stable_and_fits_the_marker() -> None:
@@ -24,3 +24,10 @@ def test_load_key() -> None:
     assert load_key({KEY_ENV: "s3cret"}) == b"s3cret"
     assert load_key({KEY_ENV: ""}) is None
     assert load_key({}) is None
+
+
+def test_marked_comment_is_what_the_plan_reads_back() -> None:
+    written = marked_comment(b"k", "app", "A", "note", "v")
+    assert parse_comment(written) == ("note", True, fingerprint(b"k", "app", "A", "v"))
+    assert "v" not in written.replace("reconciler", "")
+    assert parse_comment(marked_comment(None, "app", "A", "", "v")) == ("", True, None)
