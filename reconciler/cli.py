@@ -6,18 +6,39 @@ Exit codes (a contract for CI): 0 success / no changes, 1 error, 2 changes prese
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
+import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from reconciler import __version__
-from reconciler.errors import EXIT_ERROR, ManifestError, ReconcilerError
+from reconciler.apply import ApplyReport, Outcome, SecretUpdate
+from reconciler.cloudflare.explain import explain
+from reconciler.errors import (
+    EXIT_CHANGES,
+    EXIT_CONFLICTS,
+    EXIT_ERROR,
+    ApiError,
+    ApplyError,
+    ConfigError,
+    ManifestError,
+    PlanConflictError,
+    ReconcilerError,
+)
 from reconciler.manifest.merge import ManifestSet, load_manifests
 from reconciler.manifest.models import manifest_json_schema
+from reconciler.plan.model import Plan, PlanOptions
+from reconciler.plan.render_json import render_json
+from reconciler.plan.render_markdown import render_markdown
+from reconciler.plan.render_text import render_text
+from reconciler.workflow import Connection, open_session, read_plan_file
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,6 +60,8 @@ def handle_errors(func: F) -> F:
                 click.echo(str(problem), err=True)
             noun = "problem" if len(exc.problems) == 1 else "problems"
             _fail(f"{len(exc.problems)} {noun} in the manifests", exc.exit_code)
+        except ApiError as exc:
+            _fail(explain(exc), exc.exit_code)
         except ReconcilerError as exc:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
@@ -95,25 +118,288 @@ def schema() -> None:
     click.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 
 
-@cli.command()
-@handle_errors
-def plan() -> None:
-    """Show what apply would change."""
-    _not_built("plan")
+def connection_options(func: F) -> F:
+    """Flags shared by every command that talks to an account."""
+    options = [
+        click.option(
+            "--local", is_flag=True, help="Use the built-in emulator (.reconciler/local.db)."
+        ),
+        click.option("--account-id", help="Account to use (else CLOUDFLARE_ACCOUNT_ID)."),
+        click.option("--api-base-url", help="API base URL (else CLOUDFLARE_API_BASE_URL)."),
+        click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel requests (8)."),
+        click.option(
+            "--rate-limit",
+            type=click.IntRange(1),
+            help="Most requests per 5 minutes this run may send (1200).",
+        ),
+        click.option("--no-cache", is_flag=True, help="Ignore .reconciler/cache."),
+        click.option(
+            "--max-stores",
+            type=click.IntRange(0),
+            help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
+        ),
+        click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _connection(kw: dict[str, Any]) -> Connection:
+    _logging(kw.pop("verbose"))
+    return Connection(
+        local=kw.pop("local"),
+        account_id=kw.pop("account_id"),
+        api_base_url=kw.pop("api_base_url"),
+        concurrency=kw.pop("concurrency"),
+        rate_limit=kw.pop("rate_limit"),
+        no_cache=kw.pop("no_cache"),
+        max_stores=kw.pop("max_stores"),
+    )
+
+
+def _logging(verbosity: int) -> None:
+    level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    # httpx logs full URLs at INFO; ours are enough and never carry secrets either way.
+    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+
+
+plan_options = [
+    click.option("--prune", is_flag=True, help="Delete managed resources no manifest declares."),
+    click.option("--force", is_flag=True, help="Allow a plan past the safety threshold."),
+    click.option(
+        "--replace",
+        "replace",
+        multiple=True,
+        metavar="SECRET",
+        help="Rotate this secret's value (STORE/NAME or NAME); repeatable.",
+    ),
+]
+
+
+def with_plan_options(func: F) -> F:
+    for option in reversed(plan_options):
+        func = option(func)
+    return func
+
+
+format_option = click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "markdown"]),
+    default="text",
+    show_default=True,
+)
+
+
+def _render(plan: Plan, output_format: str, *, drift: bool = False) -> None:
+    if output_format == "json":
+        click.echo(render_json(plan), nl=False)
+    elif output_format == "markdown":
+        click.echo(render_markdown(plan, drift=drift), nl=False)
+    else:
+        render_text(plan, Console(soft_wrap=True), drift=drift)
 
 
 @cli.command()
+@paths_argument
+@format_option
+@click.option(
+    "--out", "out", type=click.Path(path_type=Path), help="Write the plan file for apply --plan."
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes, 0 when none."
+)
+@with_plan_options
+@allow_outside_option
+@connection_options
 @handle_errors
-def apply() -> None:
-    """Carry out a plan."""
-    _not_built("apply")
+def plan(
+    paths: tuple[str, ...],
+    output_format: str,
+    out: Path | None,
+    detailed_exitcode: bool,
+    prune: bool,
+    force: bool,
+    replace: tuple[str, ...],
+    allow_outside_files: bool,
+    **kw: Any,
+) -> None:
+    """Show what apply would change (exit 3 on conflicts)."""
+    connection = _connection(kw)
+    manifests = _load(paths, allow_outside_files)
+    options = PlanOptions(prune=prune, force=force, replace=list(replace))
+
+    async def run() -> Plan:
+        async with open_session(connection, manifests.state.account_id) as session:
+            result, _ = await session.plan(manifests, options)
+            return result
+
+    result = asyncio.run(run())
+    _render(result, output_format)
+    if out is not None:
+        out.write_text(render_json(result), encoding="utf-8")
+        click.echo(
+            f"Plan written to {out}; apply it with `reconciler apply --plan {out}`.", err=True
+        )
+    if result.conflicts:
+        sys.exit(EXIT_CONFLICTS)
+    if detailed_exitcode and result.has_changes:
+        sys.exit(EXIT_CHANGES)
 
 
 @cli.command()
+@paths_argument
+@format_option
+@click.option(
+    "--fail-on",
+    type=click.Choice(["unmanaged"]),
+    help="Also exit 2 when the account holds resources no manifest declares.",
+)
+@allow_outside_option
+@connection_options
 @handle_errors
-def drift() -> None:
-    """Exit 2 when the account differs from the manifests."""
-    _not_built("drift")
+def drift(
+    paths: tuple[str, ...],
+    output_format: str,
+    fail_on: str | None,
+    allow_outside_files: bool,
+    **kw: Any,
+) -> None:
+    """Compare the account with the manifests: exit 0 in sync, 2 on drift, 3 on conflicts."""
+    connection = _connection(kw)
+    manifests = _load(paths, allow_outside_files)
+    # Drift lists what differs, managed leftovers included; it never applies anything.
+    options = PlanOptions(prune=True, force=True)
+
+    async def run() -> Plan:
+        async with open_session(connection, manifests.state.account_id) as session:
+            result, _ = await session.plan(manifests, options)
+            return result
+
+    result = asyncio.run(run())
+    _render(result, output_format, drift=True)
+    if result.conflicts:
+        sys.exit(EXIT_CONFLICTS)
+    if result.has_changes or (fail_on == "unmanaged" and result.unmanaged):
+        sys.exit(EXIT_CHANGES)
+
+
+@cli.command()
+@paths_argument
+@click.option(
+    "--plan",
+    "plan_file",
+    type=click.Path(path_type=Path),
+    help="Apply this saved plan (refused when stale).",
+)
+@click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--secret-update",
+    type=click.Choice(["replace", "patch"]),
+    default="replace",
+    show_default=True,
+    help="How a value change is written: delete then recreate, or PATCH first (falls back).",
+)
+@with_plan_options
+@allow_outside_option
+@connection_options
+@handle_errors
+def apply(
+    paths: tuple[str, ...],
+    plan_file: Path | None,
+    auto_approve: bool,
+    secret_update: SecretUpdate,
+    prune: bool,
+    force: bool,
+    replace: tuple[str, ...],
+    allow_outside_files: bool,
+    **kw: Any,
+) -> None:
+    """Carry out the plan: plan, confirm, apply; or apply a saved plan with --plan."""
+    connection = _connection(kw)
+    manifests = _load(paths, allow_outside_files)
+    saved = read_plan_file(plan_file) if plan_file is not None else None
+    console = Console(soft_wrap=True)
+    if saved is None and not auto_approve and not sys.stdin.isatty():
+        raise ConfigError(
+            "apply asks for confirmation, but there is no terminal; "
+            "pass --auto-approve, or apply a reviewed plan with --plan PLANFILE --auto-approve"
+        )
+
+    async def run() -> ApplyReport | None:
+        async with open_session(connection, manifests.state.account_id) as session:
+            if saved is not None:
+                live = await session.check_saved_plan(saved, manifests)
+                todo = saved
+            else:
+                options = PlanOptions(prune=prune, force=force, replace=list(replace))
+                todo, live = await session.plan(manifests, options)
+            render_text(todo, console)
+            if todo.conflicts:
+                raise PlanConflictError([c.message for c in todo.conflicts])
+            if not todo.has_changes:
+                return None
+            if (
+                saved is None
+                and not auto_approve
+                and not click.confirm("Apply these changes?", default=False)
+            ):
+                raise ReconcilerError("apply cancelled; nothing was changed")
+            stores = sorted(live.stores)
+            return await session.apply(
+                todo,
+                manifests,
+                live,
+                secret_update=secret_update,
+                on_outcome=lambda o: _progress(console, o, stores),
+            )
+
+    report = asyncio.run(run())
+    if report is not None:
+        _report(report)
+
+
+def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
+    action = outcome.action
+    what = f"{action.action} {action.kind} {action.label}"
+    if outcome.status == "done":
+        console.print(f"[green]done[/]    {what}", highlight=False)
+    elif outcome.status == "failed":
+        reason = _sentence(outcome.error, stores)
+        console.print(f"[red]failed[/]  {what}: {reason}", highlight=False)
+    else:
+        console.print(
+            f"[yellow]skipped[/] {what} (not started after an earlier failure)", highlight=False
+        )
+
+
+def _sentence(error: Exception | None, stores: list[str] | None = None) -> str:
+    if isinstance(error, ApiError):
+        return explain(error, stores=stores)
+    return str(error)
+
+
+def _report(report: ApplyReport) -> None:
+    done, failed, waiting = (report.with_status(s) for s in ("done", "failed", "not_started"))
+    if report.ok:
+        click.echo(f"Apply complete: {len(done)} changes made.")
+        return
+    lines = [
+        f"apply stopped: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",
+        *(f"  failed: {o.action.action} {o.action.kind} {o.action.label}" for o in failed),
+        *(f"  not started: {o.action.action} {o.action.kind} {o.action.label}" for o in waiting),
+    ]
+    for label in report.absent_secrets:
+        lines.append(
+            f"  WARNING: secret {label} was deleted for replacement and could not be recreated; "
+            "it is ABSENT now. Rerun `reconciler apply` to recreate it."
+        )
+    lines.append("Fix the cause and run apply again: it converges from where it stopped.")
+    raise ApplyError("\n".join(lines), report)
 
 
 @cli.command()
@@ -129,10 +415,18 @@ def emulator() -> None:
 
 
 @emulator.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback).")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--db", type=click.Path(path_type=str), help="SQLite file (default: in memory).")
+@click.option(
+    "--config", "config_path", type=click.Path(path_type=str), help="Config file (YAML/JSON)."
+)
 @handle_errors
-def emulator_serve() -> None:
-    """Serve the emulator over HTTP."""
-    _not_built("emulator serve")
+def emulator_serve(host: str, port: int, db: str | None, config_path: str | None) -> None:
+    """Serve the emulator over HTTP until interrupted."""
+    from reconciler.emulator.server import serve
+
+    serve(host, port, db, config_path)
 
 
 def main() -> None:

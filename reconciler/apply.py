@@ -1,0 +1,259 @@
+"""The applier: carries out a plan's actions, in order, and tells the truth about what happened.
+
+Apply never decides what to do. Actions run group by group in the plan's dependency
+order (stores, secrets, workers; deletes reversed); inside a group they run
+concurrently within the client's limits. On the first failure nothing new starts,
+running actions finish, and the report lists done / failed / not started.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Literal
+
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.upload import build_upload
+from reconciler.errors import ApiError, ReconcilerError
+from reconciler.markers import WORKER_TAG, format_comment
+from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.order import action_rank
+from reconciler.state import Secret, State
+
+SecretUpdate = Literal["replace", "patch"]
+Status = Literal["done", "failed", "not_started"]
+# A recreate right after a delete may meet the name still being released.
+RECREATE_ATTEMPTS = 3
+RECREATE_PAUSE_S = 1.0
+
+
+@dataclass
+class Outcome:
+    action: Action
+    status: Status
+    error: ReconcilerError | None = None
+    # A secret deleted for replacement whose recreate failed: it is absent right now.
+    secret_absent: bool = False
+
+
+@dataclass
+class ApplyReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(o.status == "done" for o in self.outcomes)
+
+    def with_status(self, status: Status) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def absent_secrets(self) -> list[str]:
+        return [o.action.label for o in self.outcomes if o.secret_absent]
+
+
+class _SecretAbsentError(ReconcilerError):
+    def __init__(self, cause: ReconcilerError) -> None:
+        self.cause = cause
+        super().__init__(str(cause))
+
+
+@dataclass
+class Applier:
+    client: CloudflareClient
+    account: str
+    desired: State
+    live: State
+    fingerprint_key: bytes | None = None
+    secret_update: SecretUpdate = "replace"
+    on_outcome: Callable[[Outcome], None] | None = None
+    recreate_pause_s: float = RECREATE_PAUSE_S
+    _store_ids: dict[str, str] = field(default_factory=dict)
+    _stop: bool = False
+
+    async def run(self, plan: Plan) -> ApplyReport:
+        self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
+        report = ApplyReport()
+        slots = asyncio.Semaphore(self.client.config.concurrency)
+        for _, group in groupby(plan.actions, key=lambda a: action_rank(a)[0]):
+            actions = list(group)
+            if self._stop:
+                report.outcomes += [Outcome(a, "not_started") for a in actions]
+                continue
+            results = await asyncio.gather(*(self._guarded(a, slots) for a in actions))
+            report.outcomes += results
+        return report
+
+    async def _guarded(self, action: Action, slots: asyncio.Semaphore) -> Outcome:
+        async with slots:
+            if self._stop:
+                outcome = Outcome(action, "not_started")
+            else:
+                try:
+                    await self._execute(action)
+                    outcome = Outcome(action, "done")
+                except _SecretAbsentError as exc:
+                    self._stop = True
+                    outcome = Outcome(action, "failed", exc.cause, secret_absent=True)
+                except ReconcilerError as exc:
+                    self._stop = True
+                    outcome = Outcome(action, "failed", exc)
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
+        return outcome
+
+    async def _execute(self, action: Action) -> None:
+        if action.kind == "store":
+            await self._store(action)
+        elif action.kind == "secret":
+            await self._secret(action)
+        else:
+            await self._worker(action)
+
+    # --- stores ----------------------------------------------------------
+
+    async def _store(self, action: Action) -> None:
+        if action.action == "create":
+            record = await self.client.create_store(self.account, action.name)
+            self._store_ids[action.name] = record.id
+        elif action.action == "delete":
+            # The plan deletes a store only together with its managed secrets.
+            await self.client.delete_store(self.account, self._store_id(action.name), force=True)
+        # adopt: nothing to call; the store is declared from now on.
+
+    def _store_id(self, name: str) -> str:
+        store_id = self._store_ids.get(name)
+        if store_id is None:
+            raise ReconcilerError(f"store {name!r} has no id: it was not created or read")
+        return store_id
+
+    # --- secrets ---------------------------------------------------------
+
+    async def _secret(self, action: Action) -> None:
+        assert action.store is not None
+        key = (action.store, action.name)
+        live = self.live.secrets.get(key)
+        store_id = self._store_id(action.store)
+        if action.action == "delete":
+            assert live is not None and live.id is not None
+            await self.client.delete_secret(self.account, store_id, live.id)
+            return
+        desired = self.desired.secrets[key]
+        if action.action == "create" or live is None or live.id is None:
+            await self._create_secret(store_id, desired)
+        elif action.action == "update":
+            await self._update_secret(store_id, desired, live)
+        else:  # replace, adopt: the value must be (re)written
+            if self.secret_update == "patch" and await self._patch_value(store_id, desired, live):
+                return
+            await self._recreate(store_id, desired, live.id)
+
+    def _comment_and_value(self, secret: Secret) -> tuple[str, str]:
+        assert secret.value_from is not None
+        value = secret.value_from.read()
+        fp = None
+        if self.fingerprint_key is not None:
+            fp = fingerprint(self.fingerprint_key, secret.store, secret.name, value)
+        return format_comment(secret.comment, fp), value
+
+    async def _create_secret(self, store_id: str, secret: Secret) -> None:
+        comment, value = self._comment_and_value(secret)
+        await self.client.create_secret(
+            self.account,
+            store_id,
+            name=secret.name,
+            value=value,
+            scopes=secret.scopes,
+            comment=comment,
+        )
+
+    async def _update_secret(self, store_id: str, desired: Secret, live: Secret) -> None:
+        """Comment/scopes by PATCH without value or name; on 1001, delete then recreate."""
+        assert live.id is not None
+        if self.fingerprint_key is not None:
+            comment, _ = self._comment_and_value(desired)
+        else:
+            comment = format_comment(desired.comment, live.fingerprint)
+        try:
+            await self.client.patch_secret(
+                self.account, store_id, live.id, comment=comment, scopes=desired.scopes
+            )
+        except ApiError as exc:
+            if not exc.has_code(1001):
+                raise
+            await self._recreate(store_id, desired, live.id)
+
+    async def _patch_value(self, store_id: str, desired: Secret, live: Secret) -> bool:
+        """Opt-in: PATCH with the value; False when the API refuses it (1001)."""
+        assert live.id is not None and live.managed
+        comment, value = self._comment_and_value(desired)
+        try:
+            await self.client.patch_secret(
+                self.account,
+                store_id,
+                live.id,
+                comment=comment,
+                scopes=desired.scopes,
+                value=value,
+            )
+        except ApiError as exc:
+            if exc.has_code(1001):
+                return False
+            raise
+        return True
+
+    async def _recreate(self, store_id: str, desired: Secret, live_id: str) -> None:
+        """Delete then create, back to back; a failed recreate is retried, then reported loudly."""
+        comment, value = self._comment_and_value(desired)  # read before deleting anything
+        await self.client.delete_secret(self.account, store_id, live_id)
+        for attempt in range(RECREATE_ATTEMPTS):
+            try:
+                await self.client.create_secret(
+                    self.account,
+                    store_id,
+                    name=desired.name,
+                    value=value,
+                    scopes=desired.scopes,
+                    comment=comment,
+                )
+                return
+            except ReconcilerError as exc:
+                if attempt == RECREATE_ATTEMPTS - 1:
+                    raise _SecretAbsentError(exc) from None
+                await asyncio.sleep(self.recreate_pause_s * (attempt + 1))
+
+    # --- workers ---------------------------------------------------------
+
+    async def _worker(self, action: Action) -> None:
+        if action.action == "delete":
+            await self.client.delete_script(self.account, action.name)
+            return
+        worker = self.desired.workers[action.name]
+        upload = build_upload(worker, self._store_ids, tags=[WORKER_TAG])
+        await self.client.upload_script(self.account, action.name, upload)
+
+
+async def apply_plan(
+    plan: Plan,
+    *,
+    client: CloudflareClient,
+    desired: State,
+    live: State,
+    fingerprint_key: bytes | None = None,
+    secret_update: SecretUpdate = "replace",
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> ApplyReport:
+    """Execute the plan's actions; the caller has checked conflicts and staleness."""
+    applier = Applier(
+        client=client,
+        account=plan.account_id,
+        desired=desired,
+        live=live,
+        fingerprint_key=fingerprint_key,
+        secret_update=secret_update,
+        on_outcome=on_outcome,
+    )
+    return await applier.run(plan)

@@ -1,0 +1,180 @@
+"""The steps every command shares: connect, pick the account, read live state, plan, apply.
+
+The CLI parses flags and renders; this module wires manifests, client, reader,
+planner and applier together in the one direction the design allows.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from reconciler import local
+from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
+from reconciler.cloudflare.accounts import resolve_account
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.config import ACCOUNT_VAR, DEFAULT_CACHE_DIR, ClientConfig
+from reconciler.cloudflare.reader import read_live
+from reconciler.errors import ConfigError, PlanConflictError, StalePlanError
+from reconciler.manifest.merge import ManifestSet
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.fingerprint import load_key
+from reconciler.plan.model import Plan, PlanOptions
+from reconciler.state import State
+
+MAX_STORES_VAR = "RECONCILER_MAX_STORES"
+
+
+@dataclass(frozen=True)
+class Connection:
+    """How to reach the account: flags and environment, or the built-in emulator."""
+
+    local: bool = False
+    account_id: str | None = None
+    api_base_url: str | None = None
+    concurrency: int | None = None
+    rate_limit: int | None = None
+    no_cache: bool = False
+    max_stores: int | None = None
+
+    def client_config(self) -> ClientConfig:
+        cache_dir = None if self.no_cache else DEFAULT_CACHE_DIR
+        if cache_dir is not None:
+            local.private_dir(cache_dir.parent)
+        if self.local:
+            return ClientConfig(
+                token=local.LOCAL_TOKEN,
+                base_url=local.LOCAL_BASE_URL,
+                concurrency=self.concurrency or 8,
+                rate_limit=self.rate_limit or 1200,
+                transport=local.local_transport(),
+                cache_dir=cache_dir,
+            )
+        return ClientConfig.from_env(
+            account_id=self.account_id,
+            base_url=self.api_base_url,
+            concurrency=self.concurrency,
+            rate_limit=self.rate_limit,
+            no_cache=self.no_cache,
+        )
+
+    def store_limit(self) -> int | None:
+        if self.max_stores is not None:
+            return self.max_stores
+        raw = os.environ.get(MAX_STORES_VAR)
+        if not raw:
+            return None
+        try:
+            return int(raw)
+        except ValueError:
+            raise ConfigError(f"{MAX_STORES_VAR} must be a whole number, got {raw!r}") from None
+
+    def fingerprint_key(self) -> bytes | None:
+        key = load_key()
+        if key is None and self.local:
+            return local.local_fingerprint_key()
+        return key
+
+
+@dataclass
+class Session:
+    """An open client bound to one resolved account."""
+
+    client: CloudflareClient
+    account: str
+    connection: Connection
+
+    async def read(self) -> State:
+        return await read_live(self.client, self.account, max_stores=self.connection.store_limit())
+
+    async def plan(self, manifests: ManifestSet, options: PlanOptions) -> tuple[Plan, State]:
+        live = await self.read()
+        plan = compute_plan(
+            manifests.state,
+            live,
+            options=options,
+            fingerprint_key=self.connection.fingerprint_key(),
+            manifest_digest=manifests.digest,
+        )
+        return plan, live
+
+    async def check_saved_plan(self, saved: Plan, manifests: ManifestSet) -> State:
+        """Refuse a saved plan that no longer matches the account or the manifests."""
+        if saved.account_id != self.account:
+            raise StalePlanError(
+                f"the plan is for account {saved.account_id}, but this run targets {self.account}; "
+                "run `reconciler plan --out` again for this account"
+            )
+        if saved.manifest_digest != manifests.digest:
+            raise StalePlanError(
+                "the manifests changed since the plan was made; nothing was changed. "
+                "Run `reconciler plan --out PLANFILE` again and review the new plan"
+            )
+        live = await self.read()
+        if live.digest() != saved.live_digest:
+            raise StalePlanError(
+                "the account changed since the plan was made (live state digest differs); "
+                "nothing was changed. Run `reconciler plan --out PLANFILE` again and review it"
+            )
+        return live
+
+    async def apply(
+        self,
+        plan: Plan,
+        manifests: ManifestSet,
+        live: State,
+        *,
+        secret_update: SecretUpdate,
+        on_outcome: Callable[[Outcome], None] | None = None,
+    ) -> ApplyReport:
+        if plan.conflicts:
+            raise PlanConflictError([c.message for c in plan.conflicts])
+        return await apply_plan(
+            plan,
+            client=self.client,
+            desired=manifests.state,
+            live=live,
+            fingerprint_key=self.connection.fingerprint_key(),
+            secret_update=secret_update,
+            on_outcome=on_outcome,
+        )
+
+
+@asynccontextmanager
+async def open_session(
+    connection: Connection, manifest_account: str | None
+) -> AsyncIterator[Session]:
+    async with CloudflareClient(connection.client_config()) as client:
+        if connection.local:
+            account = await resolve_account(
+                client,
+                manifest_account=manifest_account,
+                flag_account=connection.account_id,
+                env_account=local.LOCAL_ACCOUNT_ID,
+            )
+        else:
+            account = await resolve_account(
+                client,
+                manifest_account=manifest_account,
+                flag_account=connection.account_id,
+                env_account=os.environ.get(ACCOUNT_VAR),
+            )
+        yield Session(client, account, connection)
+
+
+def read_plan_file(path: Path) -> Plan:
+    import json
+
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        return Plan.from_dict(doc)
+    except FileNotFoundError:
+        raise ConfigError(f"plan file {path} does not exist") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(
+            f"plan file {path} is not a reconciler plan ({exc}); "
+            "write one with `reconciler plan --out`"
+        ) from None
