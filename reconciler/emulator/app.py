@@ -1,0 +1,244 @@
+"""The Starlette app: the v4 API under /client/v4 and inspection under /__emulator.
+
+Every API request goes through one dispatcher: latency, rate limit, injected faults,
+routing, authentication, then the handler in one SQLite transaction. Whatever happens,
+the answer is a v4 envelope (never a traceback) and the request is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as HttpRoute
+
+from reconciler.emulator import accounts, deploy_flow, scripts, secrets_store, workers
+from reconciler.emulator.auth import authenticate, authorize
+from reconciler.emulator.config import AccountConfig, EmulatorConfig
+from reconciler.emulator.db import Database
+from reconciler.emulator.envelope import ApiFailure, Reply, failure_body
+from reconciler.emulator.faults import Faults, FaultSettings
+from reconciler.emulator.routing import Ctx, Route, match
+
+API_PREFIX = "/client/v4"
+MAX_BODY_BYTES = 10 * 1024 * 1024  # the Workers paid-plan script size limit
+ROUTES: list[Route] = [
+    *accounts.ROUTES,
+    *workers.ROUTES,
+    *deploy_flow.ROUTES,
+    *secrets_store.ROUTES,
+]
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@dataclass
+class Emulator:
+    """Everything one app instance owns (reachable as `app.state.emulator`)."""
+
+    config: EmulatorConfig
+    db: Database
+    faults: Faults
+    log: list[dict[str, Any]] = field(default_factory=list)
+    log_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle(self, request: Request) -> Response:
+        headers: dict[str, str] = {}
+        try:
+            reply = await self._dispatch(request, headers)
+            response = Response(
+                reply.body(),
+                status_code=reply.status,
+                media_type=reply.content_type,
+                headers={**headers, **reply.headers},
+            )
+        except ApiFailure as exc:
+            response = _failure(exc, {**headers, **exc.headers})
+        except Exception:  # a bug of ours: still the envelope, never a traceback
+            response = _failure(ApiFailure(500, 10002, "Unexpected internal server error"), headers)
+        with self.log_lock:
+            self.log.append(
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "query": request.url.query,
+                    "status": response.status_code,
+                }
+            )
+        return response
+
+    async def _dispatch(self, request: Request, headers: dict[str, str]) -> Reply:
+        delay = self.faults.latency_s()
+        if delay:
+            await asyncio.sleep(delay)
+        headers.update(self.faults.count(request.headers.get("authorization", "")))
+        self.faults.maybe_fail()
+        path = request.url.path[len(API_PREFIX) :] or "/"
+        route, params = match(ROUTES, request.method, path)
+        token = authenticate(request.headers.get("authorization"), self.config)
+        account = None
+        if route.account_scoped:
+            account = authorize(
+                token,
+                params["account_id"],
+                route.product,
+                request.method != "GET",
+                self.config,
+                request.url.path,
+            )
+        body = await request.body()
+        if len(body) > MAX_BODY_BYTES:
+            if route.product == "workers":
+                raise ApiFailure(413, 10027, "Script body was too large")
+            raise ApiFailure(413, 1001, "request_body_too_large")
+        with self.db.transaction() as conn:
+            ctx = Ctx(
+                method=request.method,
+                path=request.url.path,
+                params=params,
+                query=request.query_params,
+                headers=request.headers,
+                body=body,
+                conn=conn,
+                db=self.db,
+                config=self.config,
+                token=token,
+                account=account,
+            )
+            return route.handler(ctx)
+
+    def state(self) -> dict[str, Any]:
+        """A JSON dump of everything, without secret values (or their digests)."""
+        with self.db.transaction() as conn:
+            out: dict[str, Any] = {
+                "accounts": [a.model_dump() for a in self.config.accounts],
+                "stores": [
+                    secrets_store.store_json(r)
+                    for r in conn.execute("SELECT * FROM stores ORDER BY seq").fetchall()
+                ],
+                "secrets": [
+                    secrets_store.secret_json(r) | {"account_id": r["account_id"]}
+                    for r in conn.execute("SELECT * FROM secrets ORDER BY seq").fetchall()
+                ],
+                "scripts": [],
+            }
+            for r in conn.execute("SELECT account_id, doc FROM scripts ORDER BY seq").fetchall():
+                account = self.config.account(r["account_id"])
+                if account is None:
+                    continue
+                ctx = self._ctx(conn, account)
+                doc = json.loads(r["doc"])
+                version = scripts.current_version(ctx, doc)
+                out["scripts"].append(
+                    {"account_id": account.id}
+                    | scripts.list_item(ctx, doc)
+                    | {"settings": scripts.settings_json(ctx, doc), "version_id": version["id"]}
+                    | {"modules": [_module_dump(m) for m in version["modules"]]}
+                )
+        return out
+
+    def _ctx(self, conn: Any, account: AccountConfig) -> Ctx:
+        from starlette.datastructures import Headers, QueryParams
+
+        return Ctx(
+            "GET",
+            "",
+            {},
+            QueryParams(""),
+            Headers({}),
+            b"",
+            conn,
+            self.db,
+            self.config,
+            None,
+            account,
+        )
+
+
+def _module_dump(m: dict[str, Any]) -> dict[str, Any]:
+    data = base64.b64decode(m["data"])
+    out: dict[str, Any] = {
+        "name": m["name"],
+        "content_type": m["content_type"],
+        "size": len(data),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    try:
+        out["content"] = data.decode("utf-8")
+    except UnicodeDecodeError:
+        out["content"] = None
+    return out
+
+
+def _failure(exc: ApiFailure, headers: dict[str, str]) -> Response:
+    return Response(
+        failure_body(exc), status_code=exc.status, media_type="application/json", headers=headers
+    )
+
+
+def _emulator(request: Request) -> Emulator:
+    emu: Emulator = request.app.state.emulator
+    return emu
+
+
+async def _api(request: Request) -> Response:
+    return await _emulator(request).handle(request)
+
+
+async def _get_requests(request: Request) -> Response:
+    emu = _emulator(request)
+    with emu.log_lock:
+        return JSONResponse(list(emu.log))
+
+
+async def _clear_requests(request: Request) -> Response:
+    emu = _emulator(request)
+    with emu.log_lock:
+        emu.log.clear()
+    return Response(status_code=204)
+
+
+async def _get_state(request: Request) -> Response:
+    return JSONResponse(_emulator(request).state())
+
+
+async def _get_faults(request: Request) -> Response:
+    return JSONResponse(_emulator(request).faults.settings.model_dump())
+
+
+async def _put_faults(request: Request) -> Response:
+    """Extension: change latency, error rate, seed and rate limit of a running emulator."""
+    try:
+        settings = FaultSettings.model_validate_json(await request.body())
+    except ValidationError as exc:
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"errors": problems}, status_code=400)
+    emu = _emulator(request)
+    emu.faults.apply(settings)
+    return JSONResponse(settings.model_dump())
+
+
+def create_app(config: EmulatorConfig | None = None, db_path: str | None = None) -> Starlette:
+    """The emulator as an ASGI app; works in-process (httpx.ASGITransport) with no lifespan."""
+    cfg = config or EmulatorConfig()
+    app = Starlette(
+        routes=[
+            HttpRoute(API_PREFIX, _api, methods=_METHODS),
+            HttpRoute(API_PREFIX + "/{path:path}", _api, methods=_METHODS),
+            HttpRoute("/__emulator/requests", _get_requests, methods=["GET"]),
+            HttpRoute("/__emulator/requests", _clear_requests, methods=["DELETE"]),
+            HttpRoute("/__emulator/state", _get_state, methods=["GET"]),
+            HttpRoute("/__emulator/faults", _get_faults, methods=["GET"]),
+            HttpRoute("/__emulator/faults", _put_faults, methods=["PUT"]),
+        ]
+    )
+    app.state.emulator = Emulator(cfg, Database(db_path), Faults.from_config(cfg))
+    return app

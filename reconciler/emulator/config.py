@@ -1,0 +1,138 @@
+"""The emulator's configuration file (YAML or JSON): accounts, tokens, behaviour switches, faults.
+
+Every key is optional; the defaults give one account and one all-powerful token, which is
+what the quick start (`--local`) and most tests need.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from reconciler.errors import ConfigError
+
+DEFAULT_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
+DEFAULT_ACCOUNT_NAME = "Local Dev Account"
+DEFAULT_TOKEN = "local-dev-token"
+
+PERMISSIONS: tuple[str, ...] = (
+    "Workers Scripts Read",
+    "Workers Scripts Write",
+    "Secrets Store Read",
+    "Secrets Store Write",
+    "Secrets Store Edit",
+)
+ALL_PERMISSIONS: list[str] = ["Workers Scripts Write", "Secrets Store Write"]
+
+_HEX = frozenset("0123456789abcdef")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountConfig(_Strict):
+    id: str
+    name: str = DEFAULT_ACCOUNT_NAME
+    type: Literal["standard", "enterprise"] = "standard"
+    max_stores: int = Field(default=1, ge=0)
+    max_secrets: int = Field(default=100, ge=0)
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_32_hex(cls, v: str) -> str:
+        if len(v) != 32 or not set(v) <= _HEX:
+            raise ValueError("account id must be 32 lowercase hex characters")
+        return v
+
+
+class TokenConfig(_Strict):
+    token: str = Field(min_length=1)
+    accounts: list[str] = Field(default_factory=list)
+    permissions: list[str] = Field(default_factory=lambda: list(ALL_PERMISSIONS))
+
+    @field_validator("permissions")
+    @classmethod
+    def _known_permissions(cls, v: list[str]) -> list[str]:
+        unknown = [p for p in v if p not in PERMISSIONS]
+        if unknown:
+            raise ValueError(f"unknown permission(s) {unknown}; known: {list(PERMISSIONS)}")
+        return v
+
+
+class BehaviourConfig(_Strict):
+    # reject_value: observed (1001 when the body has value or name); reject_all: some
+    # accounts saw 1001 for every PATCH; accept: the newer schema (value may change).
+    patch_secret: Literal["reject_value", "reject_all", "accept"] = "reject_value"
+    # reject: observed (1001 invalid_json_body); accept: the 2025 SDK shape (array in, array out).
+    store_create_array: Literal["reject", "accept"] = "reject"
+
+
+class RateLimitConfig(_Strict):
+    requests: int = Field(default=1200, ge=1)
+    window_s: float = Field(default=300.0, gt=0)
+
+
+class FaultsConfig(_Strict):
+    error_rate: float = Field(default=0.0, ge=0.0, le=1.0)
+    seed: int | None = None
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+
+
+class EmulatorConfig(_Strict):
+    accounts: list[AccountConfig] = Field(default_factory=list)
+    tokens: list[TokenConfig] = Field(default_factory=list)
+    behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
+    latency_ms: int = Field(default=0, ge=0)
+    faults: FaultsConfig = Field(default_factory=FaultsConfig)
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> EmulatorConfig:
+        if not self.accounts:
+            self.accounts = [AccountConfig(id=DEFAULT_ACCOUNT_ID)]
+        ids = [a.id for a in self.accounts]
+        if len(set(ids)) != len(ids):
+            raise ValueError("account ids must be unique")
+        if not self.tokens:
+            self.tokens = [TokenConfig(token=DEFAULT_TOKEN, accounts=list(ids))]
+        for t in self.tokens:
+            missing = [a for a in t.accounts if a not in ids]
+            if missing:
+                raise ValueError(f"a token refers to unknown account(s) {missing}")
+        if len({t.token for t in self.tokens}) != len(self.tokens):
+            raise ValueError("tokens must be unique")
+        return self
+
+    def account(self, account_id: str) -> AccountConfig | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
+
+    def token(self, token: str) -> TokenConfig | None:
+        return next((t for t in self.tokens if t.token == token), None)
+
+    @classmethod
+    def load(cls, path: str | Path | None) -> EmulatorConfig:
+        """Read a YAML (or JSON) file; None gives the defaults."""
+        if path is None:
+            return cls()
+        p = Path(path)
+        try:
+            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read emulator config {p}: {exc.strerror}") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"emulator config {p} is not valid YAML: {exc}") from exc
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, dict):
+            raise ConfigError(f"emulator config {p} must be a mapping at the top level")
+        try:
+            return cls.model_validate(raw)
+        except ValidationError as exc:
+            # Messages name fields, never token values (pydantic input echo is disabled).
+            lines = [
+                f"{'.'.join(str(x) for x in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+            ]
+            raise ConfigError(f"invalid emulator config {p}:\n  " + "\n  ".join(lines)) from None

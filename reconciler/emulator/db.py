@@ -1,0 +1,106 @@
+"""SQLite state: one connection, one lock, one transaction per request.
+
+uvicorn serves from its own thread while tests may touch the app from theirs, so the
+connection is shared (`check_same_thread=False`) and every use holds the lock.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS stores (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
+    created TEXT NOT NULL, modified TEXT NOT NULL, seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS secrets (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, store_id TEXT NOT NULL, name TEXT NOT NULL,
+    value_digest TEXT NOT NULL, comment TEXT, scopes TEXT NOT NULL, status TEXT NOT NULL,
+    created TEXT NOT NULL, modified TEXT NOT NULL, seq INTEGER NOT NULL,
+    UNIQUE (store_id, name)
+);
+CREATE TABLE IF NOT EXISTS scripts (
+    account_id TEXT NOT NULL, name TEXT NOT NULL, doc TEXT NOT NULL, seq INTEGER NOT NULL,
+    PRIMARY KEY (account_id, name)
+);
+CREATE TABLE IF NOT EXISTS versions (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL, number INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deployments (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL, seq INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class Database:
+    """The emulator's state; `db_path=None` keeps it in memory."""
+
+    def __init__(self, db_path: str | None) -> None:
+        if db_path is not None:
+            _create_private(Path(db_path))
+        self.conn = sqlite3.connect(
+            db_path or ":memory:", check_same_thread=False, isolation_level=None
+        )
+        self.conn.row_factory = sqlite3.Row
+        self.lock = threading.RLock()
+        with self.lock:
+            self.conn.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: any exception rolls every change of the request back."""
+        with self.lock:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            self.conn.execute("COMMIT")
+
+    def next_seq(self, conn: sqlite3.Connection) -> int:
+        row = conn.execute("SELECT value FROM meta WHERE key = 'seq'").fetchone()
+        seq = int(row["value"]) + 1 if row else 1
+        conn.execute(
+            "INSERT INTO meta (key, value) VALUES ('seq', ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (str(seq),),
+        )
+        return seq
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+
+def _create_private(path: Path) -> None:
+    """Create the db file owner-only before sqlite opens it (it holds digests, never values)."""
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+    os.chmod(path, 0o600)
+
+
+def new_id() -> str:
+    """A Cloudflare-style identifier: 32 lowercase hex."""
+    return uuid.uuid4().hex
+
+
+def now_iso(after: str | None = None) -> str:
+    """RFC 3339 UTC with microseconds, strictly later than `after` (modified_on must move)."""
+    t = datetime.now(UTC)
+    if after:
+        prev = datetime.fromisoformat(after.replace("Z", "+00:00"))
+        if t <= prev:
+            t = prev + timedelta(microseconds=1)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
