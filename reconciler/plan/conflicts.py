@@ -20,10 +20,8 @@ CONFLICT_KINDS: tuple[ConflictKind, ...] = (
 )
 SAFETY_THRESHOLD = 0.30
 SAFETY_MIN_RESOURCES = 10
-LIMIT_HINT = (
-    "Adopt an existing store by declaring a store with its name, prune it if reconciler "
-    "manages it (--prune), or raise the limit with --max-stores / RECONCILER_MAX_STORES "
-    "if the account's plan allows more."
+RAISE_LIMIT_HINT = (
+    "raise the limit with --max-stores / RECONCILER_MAX_STORES if the account's plan allows more"
 )
 
 
@@ -39,15 +37,30 @@ def store_limit(live: State, actions: list[Action]) -> Conflict | None:
     after = len(live.stores) - _count(actions, "store", "delete") + creates
     if after <= live.max_stores or creates == 0:
         return None
-    names = ", ".join(
-        f"'{name}' ({'managed' if store_managed(live, name) else 'not managed'})"
-        for name in sorted(live.stores)
-    )
-    existing = f"the live store(s) {names}" if names else "no live stores"
+    created = sorted(a.name for a in actions if a.kind == "store" and a.action == "create")
+    deleted = {a.name for a in actions if a.kind == "store" and a.action == "delete"}
+    kept = [name for name in sorted(live.stores) if name not in deleted]
+    ways = [_way_out(live, name, created) for name in kept]
     return Conflict(
         "store_limit",
         f"the account allows {live.max_stores} secrets store(s), but after this plan there "
-        f"would be {after}: {creates} to create next to {existing}. {LIMIT_HINT}",
+        f"would be {after}: the plan creates {_quoted(created)} next to the live store(s) "
+        f"{_quoted(kept)}. Ways out: {'; '.join([*ways, RAISE_LIMIT_HINT])}.",
+    )
+
+
+def _quoted(names: list[str]) -> str:
+    return ", ".join(f"'{n}'" for n in names)
+
+
+def _way_out(live: State, store: str, created: list[str]) -> str:
+    """What to do about one live store that is in the way."""
+    if store_managed(live, store):
+        return f"prune '{store}' with --prune (it holds only secrets reconciler manages)"
+    instead = f" instead of {_quoted(created)}" if created else ""
+    return (
+        f"adopt '{store}' by declaring a store named '{store}' in the manifests{instead} "
+        "and putting the secrets in it"
     )
 
 

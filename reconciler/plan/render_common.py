@@ -48,7 +48,11 @@ def format_value(field: str, value: Any) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     if isinstance(value, dict):
-        rest = " ".join(f"{k}={v}" for k, v in value.items() if k not in ("name", "type"))
+        rest = " ".join(
+            f"{k}={v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)}"
+            for k, v in value.items()
+            if k not in ("name", "type")
+        )
         return f"{value.get('type', '?')} {rest}".strip()
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)

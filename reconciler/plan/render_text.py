@@ -24,14 +24,19 @@ _KIND_WIDTH = len("secret")
 _DETAIL_INDENT = 8
 
 
-def _detail(console: Console, text: Text) -> list[Text]:
-    """Indented under its action; wrapped lines stay indented, with no trailing padding."""
-    width = max(console.width - _DETAIL_INDENT, 10)
+def _indented(console: Console, text: Text, indent: int, first: Text | None = None) -> list[Text]:
+    """Wrapped lines stay indented (after `first` on the first line), with no trailing padding."""
+    width = max(console.width - indent, 10)
     out = []
-    for line in text.wrap(console, width):
+    for i, line in enumerate(text.wrap(console, width)):
         line.rstrip()
-        out.append(Text(" " * _DETAIL_INDENT) + line)
+        lead = first if i == 0 and first is not None else Text(" " * indent)
+        out.append(lead + line)
     return out
+
+
+def _detail(console: Console, text: Text) -> list[Text]:
+    return _indented(console, text, _DETAIL_INDENT)
 
 
 def _action_lines(console: Console, action: Action) -> list[Text]:
@@ -82,16 +87,17 @@ def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
     if plan.warnings:
         console.print()
         for warning in plan.warnings:
-            console.print(Text(f"Warning: {warning}", style="yellow"))
+            for part in _indented(console, Text(warning), 4, Text("  ! ", style="bold yellow")):
+                console.print(part, style="yellow")
     if plan.conflicts:
         console.print()
         console.print(
             Text("Conflicts (apply refuses this plan and changes nothing):", style="bold red")
         )
         for conflict in plan.conflicts:
-            line = Text("  x ", style="bold red")
-            line.append(f"{conflict.kind}: ", style="red")
+            line = Text(f"{conflict.kind}: ", style="red")
             line.append(conflict.message)
-            console.print(line)
+            for part in _indented(console, line, 4, Text("  x ", style="bold red")):
+                console.print(part)
     console.print()
     console.print(Text(summary_line(plan, drift=drift), style="bold"))

@@ -56,7 +56,18 @@ CASES = [
         state(stores=["app"], secrets=[desired_secret("app", "A")]),
         live_state(stores=["default_secrets_store"], max_stores=1),
         ["store_limit"],
-        ["'default_secrets_store' (not managed)", "--prune", "--max-stores", "declaring a store"],
+        [
+            "live store(s) 'default_secrets_store'",
+            "declaring a store named 'default_secrets_store' in the manifests instead of 'app'",
+            "--max-stores",
+        ],
+    ),
+    Case(
+        "store limit suggests pruning an undeclared store reconciler manages",
+        state(stores=["app"], secrets=[desired_secret("app", "A")]),
+        live_state(stores=["old"], secrets=[live_secret("old", "X")], max_stores=1),
+        ["store_limit"],
+        ["creates 'app'", "prune 'old' with --prune"],
     ),
     Case(
         "store limit is fine when the old store is pruned",
