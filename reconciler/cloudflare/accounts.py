@@ -11,11 +11,7 @@ accounts are listed and exactly one must exist.
 from __future__ import annotations
 
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.errors import ApiError, ConfigError
-
-# Answers that mean "this token cannot see that account" rather than an outage.
-_NOT_VISIBLE_STATUS = (400, 401, 403, 404)
-_NOT_VISIBLE_CODES = (7003, 9106, 9109, 10000, 1000)
+from reconciler.errors import ConfigError
 
 
 async def resolve_account(
@@ -50,15 +46,8 @@ async def resolve_account(
 
 
 async def _verify(client: CloudflareClient, account: str, source: str) -> None:
-    try:
-        await client.verify_account(account)
-    except ApiError as exc:
-        if exc.status not in _NOT_VISIBLE_STATUS and not any(
-            exc.has_code(c) for c in _NOT_VISIBLE_CODES
-        ):
-            raise
+    if await client.verify_account(account) is None:
         raise ConfigError(
-            f"account {account} (from {source}) is not visible to this API token "
-            f"(HTTP {exc.status}: {exc.api_message}); check the account id, or use a token "
-            "that has access to that account"
-        ) from exc
+            f"account {account} (from {source}) is not visible to this API token; "
+            "check the account id, or use a token that has access to that account"
+        )

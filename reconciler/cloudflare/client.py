@@ -271,9 +271,26 @@ class CloudflareClient:
             Account.model_validate(a) for a in await self._paged("/accounts", ACCOUNTS_PER_PAGE)
         ]
 
-    async def verify_account(self, account: str) -> Account:
-        """One cheap call that fails if the token cannot see `account`."""
-        return Account.model_validate(await self._call("GET", f"/accounts/{_q(account)}"))
+    async def verify_account(self, account: str) -> Account | None:
+        """The account if this token can see it, else None; usually one call.
+
+        Lists the token's accounts (the emulator and user tokens support it);
+        account-owned tokens were refused the list with 1001, so those fall back
+        to `GET /accounts/{id}`.
+        """
+        try:
+            accounts = await self.list_accounts()
+        except ApiError as exc:
+            if not exc.has_code(1001):
+                raise
+        else:
+            return next((a for a in accounts if a.id == account), None)
+        try:
+            return Account.model_validate(await self._call("GET", f"/accounts/{_q(account)}"))
+        except ApiError as exc:
+            if exc.status in (400, 401, 403, 404):
+                return None
+            raise
 
     # --- Secrets Store -----------------------------------------------------
 

@@ -26,8 +26,8 @@ _MODULE_SYNTAX = re.compile(
         export\s*(?:default\b|\{|\*|(?:const|let|var|function|async|class)\b)
       | import\s+[\w$]+\s*(?:,|from\b)
       | import\s*(?:\{|\*|["'`])
-      | import\s*\.\s*meta\b
-    )""",
+    )
+    | (?<![\w$.])import\s*\.\s*meta\b""",
     re.MULTILINE | re.VERBOSE,
 )
 

@@ -1,0 +1,59 @@
+"""Pagination past 100 secrets and across pages of accounts."""
+
+from __future__ import annotations
+
+import asyncio
+from urllib.parse import parse_qs
+
+from .conftest import ACCOUNT, TOKEN, emulator_config, inprocess
+
+
+def test_secrets_past_100_are_all_read() -> None:
+    emu = inprocess(emulator_config(accounts=[{"id": ACCOUNT, "max_secrets": 500}]))
+
+    async def run() -> tuple[str, list[str]]:
+        async with emu.client() as client:
+            store = await client.create_store(ACCOUNT, "main")
+            for i in range(0, 230, 50):
+                await asyncio.gather(
+                    *(
+                        client.create_secret(
+                            ACCOUNT,
+                            store.id,
+                            name=f"S{n:03}",
+                            value="v",
+                            scopes=["workers"],
+                            comment=None,
+                        )
+                        for n in range(i, min(i + 50, 230))
+                    )
+                )
+            await emu.clear_requests()
+            return store.id, [s.name for s in await client.list_secrets(ACCOUNT, store.id)]
+
+    store_id, names = asyncio.run(run())
+    assert sorted(names) == [f"S{n:03}" for n in range(230)]
+    log = asyncio.run(emu.requests())
+    queries = [parse_qs(r["query"]) for r in log]
+    assert [q["page"] for q in queries] == [["1"], ["2"], ["3"]]
+    assert all(q["per_page"] == ["100"] for q in queries)
+    assert all(r["path"].endswith(f"/stores/{store_id}/secrets") for r in log)
+
+
+def test_accounts_across_pages() -> None:
+    ids = [f"{n:032x}" for n in range(1, 61)]
+    emu = inprocess(
+        emulator_config(
+            accounts=[{"id": i, "name": f"acct {n}"} for n, i in enumerate(ids)],
+            tokens=[{"token": TOKEN, "accounts": ids}],
+        )
+    )
+
+    async def run() -> list[str]:
+        async with emu.client() as client:
+            return [a.id for a in await client.list_accounts()]
+
+    assert sorted(asyncio.run(run())) == ids
+    # The accounts list has no total_pages: pages are read until one comes back empty
+    # or total_count is reached.
+    assert len(asyncio.run(emu.requests())) in (2, 3)
