@@ -19,6 +19,8 @@ from reconciler.plan.render_common import (
 )
 
 MARKER = "<!-- reconciler-plan -->"
+# GitHub refuses comments over 65,536 characters; keep room for the closing note.
+MAX_CHARS = 60_000
 
 
 def _code(text: str) -> str:
@@ -73,12 +75,25 @@ def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     if plan.warnings:
         lines += ["> [!WARNING]"] + [f"> - {_text(w)}" for w in plan.warnings] + [""]
     lines += [*_summary_table(plan), ""]
-    for action in plan.actions:
-        lines += _details(action)
+    body = [_details(a) for a in plan.actions]
     if plan.unmanaged:
-        lines += [f"**Unmanaged** ({len(plan.unmanaged)}, listed, never touched):", ""]
+        unmanaged = [f"**Unmanaged** ({len(plan.unmanaged)}, listed, never touched):", ""]
         for item in plan.unmanaged:
             label = f"{item.store}/{item.name}" if item.store else item.name
-            lines.append(f"- {item.kind} {_code(label)}")
-        lines.append("")
-    return "\n".join(lines)
+            unmanaged.append(f"- {item.kind} {_code(label)}")
+        body.append([*unmanaged, ""])
+    return _fit(lines, body)
+
+
+def _fit(head: list[str], blocks: list[list[str]]) -> str:
+    """Keep the comment under GitHub's size limit: drop whole trailing blocks, say how many."""
+    out = "\n".join(head)
+    for i, block in enumerate(blocks):
+        text = "\n".join(block)
+        if len(out) + len(text) + 1 > MAX_CHARS:
+            left = len(blocks) - i
+            return (
+                out + f"\n_…{left} more section(s) left out to fit a comment; see the job log._\n"
+            )
+        out += "\n" + text
+    return out

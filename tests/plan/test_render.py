@@ -11,12 +11,13 @@ from rich.console import Console
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.render_json import render_json
-from reconciler.plan.render_markdown import MARKER, render_markdown
+from reconciler.plan.render_markdown import MARKER, MAX_CHARS, render_markdown
 from reconciler.plan.render_text import render_text
 
 from .conftest import (
     KEY,
     desired_secret,
+    env_name,
     live_secret,
     live_state,
     secret_binding,
@@ -171,3 +172,18 @@ def test_markdown_escapes_pipes_and_html(values_env: None) -> None:
     plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
     md = render_markdown(plan)
     assert "<script>" not in md and "a&#124;b &lt;script&gt;" in md
+
+
+def test_markdown_stays_under_the_comment_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    names = [f"SECRET_{i:04d}" for i in range(1500)]
+    for name in names:
+        monkeypatch.setenv(env_name("app", name), "v")
+    desired = state(
+        stores=["app"], secrets=[desired_secret("app", n, comment="c" * 30) for n in names]
+    )
+    plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    md = render_markdown(plan)
+    assert len(md) <= MAX_CHARS + 200
+    assert "more section(s) left out" in md
+    assert md.count("<details>") == md.count("</details>") < len(plan.actions)
+    assert "| 1501 | 0 | 0 | 0 | 0 | 0 | 0 |" in md
