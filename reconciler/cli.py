@@ -403,10 +403,37 @@ def _report(report: ApplyReport) -> None:
 
 
 @cli.command()
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("exported"),
+    show_default=True,
+    help="Directory to write the manifests and worker scripts into.",
+)
+@click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@connection_options
 @handle_errors
-def export() -> None:
-    """Write manifests from a live account."""
-    _not_built("export")
+def export(out_dir: Path, force: bool, **kw: Any) -> None:
+    """Write manifests from a live account; secret values become env placeholders."""
+    from reconciler.export import Export, export_account
+
+    connection = _connection(kw)
+
+    async def run() -> Export:
+        async with open_session(connection, None) as session:
+            return await export_account(session.client, session.account, await session.read())
+
+    result = asyncio.run(run())
+    written = result.write(out_dir, force=force)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(f"Exported account {result.account_id}: {_count(len(written), 'file')} in {out_dir}")
+    if result.env_vars:
+        click.echo("Secret values cannot be read back; set these before `reconciler plan`:")
+        for var in result.env_vars:
+            click.echo(f"  {var.name}  (secret {var.store}/{var.secret})")
+    click.echo(f"Then run: reconciler plan {out_dir}")
 
 
 @cli.group()

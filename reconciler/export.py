@@ -1,0 +1,257 @@
+"""Live account -> manifests: the way in for accounts that already exist.
+
+Export writes what a plan compares, so that export then plan (with the secret
+values in the environment) shows only adopt actions. Secret values cannot be
+read back, so each secret gets a `value_from: {env: NAME}` placeholder with a
+predictable name (see `env_var_name`). Anything the manifest format cannot say
+is skipped and reported in `Export.warnings`, never dropped silently.
+
+Layout under the output directory:
+
+    reconciler.yaml          account_id, stores, secrets, workers
+    schema.json              the manifest JSON Schema (for the editor line)
+    workers/<name>.js        a single-file worker
+    workers/<name>/<module>  a worker with several modules, names as uploaded
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import posixpath
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.upload import detect_format
+from reconciler.errors import ConfigError
+from reconciler.manifest.models import (
+    BINDING_TYPES,
+    SecretSpec,
+    StoreSpec,
+    WorkerSpec,
+    manifest_json_schema,
+)
+from reconciler.state import Binding, Module, State, Worker
+
+MANIFEST_FILE = "reconciler.yaml"
+SCHEMA_FILE = "schema.json"
+WORKERS_DIR = "workers"
+SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
+
+
+def env_var_name(store: str, secret: str) -> str:
+    """`<STORE>_<SECRET>`, upper-cased, every character but A-Z and 0-9 turned into `_`."""
+    return _NOT_ALNUM.sub("_", f"{store}_{secret}").upper()
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """An environment variable the user must set before plan: it holds one secret's value."""
+
+    name: str
+    store: str
+    secret: str
+
+
+@dataclass
+class Export:
+    """Everything export would write, as data: relative path -> bytes."""
+
+    account_id: str
+    files: dict[PurePosixPath, bytes] = field(default_factory=dict)
+    env_vars: list[EnvVar] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def write(self, out_dir: Path, *, force: bool = False) -> list[Path]:
+        """Write every file; without `force`, refuse (before writing any) if one exists."""
+        targets = [out_dir / Path(rel) for rel in sorted(self.files)]
+        existing = [t for t in targets if t.exists()]
+        if existing and not force:
+            names = ", ".join(str(t) for t in existing[:5])
+            more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
+            raise ConfigError(
+                f"export would overwrite {names}{more}; pass --force to overwrite, "
+                "or choose another --out directory"
+            )
+        for target, rel in zip(targets, sorted(self.files), strict=True):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(self.files[rel])
+        return targets
+
+
+async def export_account(client: CloudflareClient, account_id: str, live: State) -> Export:
+    """Turn a live state (from `read_live`) into manifest files; fetches each worker's code."""
+    result = Export(account_id=account_id)
+    stores = _stores(live, result)
+    secrets = _secrets(live, stores, result)
+    codes = await asyncio.gather(
+        *(client.get_script_content(account_id, name) for name in sorted(live.workers))
+    )
+    workers = []
+    for name, modules in zip(sorted(live.workers), codes, strict=True):
+        entry = _worker(live.workers[name], modules, set(stores), result)
+        if entry is not None:
+            workers.append(entry)
+    document: dict[str, Any] = {"account_id": account_id}
+    if stores:
+        document["stores"] = [{"name": n} for n in stores]
+    if secrets:
+        document["secrets"] = secrets
+    if workers:
+        document["workers"] = workers
+    header = [
+        SCHEMA_LINE,
+        f"# Exported by `reconciler export` from account {account_id}.",
+        "# Secret values cannot be read back: set each value_from env variable before planning.",
+    ]
+    body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
+    result.files[PurePosixPath(MANIFEST_FILE)] = ("\n".join(header) + "\n" + body).encode()
+    schema = json.dumps(manifest_json_schema(), indent=2, sort_keys=True) + "\n"
+    result.files[PurePosixPath(SCHEMA_FILE)] = schema.encode()
+    return result
+
+
+def _valid(model: type[StoreSpec | SecretSpec | WorkerSpec], entry: dict[str, Any]) -> str | None:
+    """The first validation message, or None: export writes only what validate accepts."""
+    try:
+        model.model_validate(entry)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        return str(first.get("msg", "invalid"))
+    return None
+
+
+def _stores(live: State, result: Export) -> list[str]:
+    names = []
+    for name in sorted(live.stores):
+        problem = _valid(StoreSpec, {"name": name})
+        if problem:
+            result.warnings.append(f"skipped store {name!r} and its secrets: {problem}")
+        else:
+            names.append(name)
+    return names
+
+
+def _secrets(live: State, stores: list[str], result: Export) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = []
+    taken: set[str] = set()
+    for key in sorted(live.secrets):
+        secret = live.secrets[key]
+        if secret.store not in stores:
+            continue
+        env = env_var_name(secret.store, secret.name)
+        base, n = env, 2
+        while env in taken:  # two names that differ only in punctuation
+            env, n = f"{base}_{n}", n + 1
+        entry: dict[str, Any] = {
+            "name": secret.name,
+            "store": secret.store,
+            "value_from": {"env": env},
+            "scopes": sorted(secret.scopes),
+        }
+        if secret.comment:
+            entry["comment"] = secret.comment
+        problem = _valid(SecretSpec, entry)
+        if problem:
+            result.warnings.append(f"skipped secret {secret.store}/{secret.name}: {problem}")
+            continue
+        taken.add(env)
+        entries.append(entry)
+        result.env_vars.append(EnvVar(env, secret.store, secret.name))
+    return entries
+
+
+def _binding(binding: Binding, stores: set[str]) -> dict[str, Any] | None:
+    """The manifest form of a binding, or None when the format cannot express it."""
+    params = binding.params
+    if binding.type == "secrets_store_secret":
+        store = params.get("store")
+        if store not in stores:
+            return None
+        secret = params.get("secret")
+        return {"type": binding.type, "name": binding.name, "store": store, "secret": secret}
+    if binding.type in BINDING_TYPES:
+        return {"type": binding.type, "name": binding.name, **params}
+    return None
+
+
+def _climbs(name: str) -> int:
+    """How many leading `..` a normalised relative path has."""
+    parts = name.split("/")
+    return next((i for i, part in enumerate(parts) if part != ".."), len(parts))
+
+
+def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str]] | None:
+    """Where the main script and the extra modules go, keeping their relative names.
+
+    Extra module names are relative to the main script's directory and may climb
+    out of it (`../lib/x.js`); the main script is then nested deep enough.
+    """
+    main, extras = modules[0], modules[1:]
+    if not extras:
+        return f"{WORKERS_DIR}/{worker}.js", []
+    names = [posixpath.normpath(m.name) for m in extras]
+    if any(n.startswith("/") or n == "." for n in names):
+        return None
+    depth = max(_climbs(n) for n in names)
+    root = f"{WORKERS_DIR}/{worker}"
+    main_dir = posixpath.join(root, *(["src"] * depth))
+    main_name = posixpath.basename(main.name) or "index.js"
+    return (
+        posixpath.join(main_dir, main_name),
+        [posixpath.normpath(posixpath.join(main_dir, n)) for n in names],
+    )
+
+
+def _worker(
+    worker: Worker, modules: list[Module], stores: set[str], result: Export
+) -> dict[str, Any] | None:
+    if not modules:
+        result.warnings.append(f"skipped worker {worker.name!r}: the API returned no script code")
+        return None
+    layout = _layout(worker.name, modules)
+    if layout is None:
+        result.warnings.append(
+            f"skipped worker {worker.name!r}: a module name is absolute; it cannot be a file path"
+        )
+        return None
+    script, extra_paths = layout
+    entry: dict[str, Any] = {"name": worker.name, "script": script}
+    detected = detect_format(modules[0].content.decode("utf-8", "replace"))
+    if detected != worker.format:
+        entry["format"] = worker.format
+    if worker.compatibility_date:
+        entry["compatibility_date"] = worker.compatibility_date
+    if worker.compatibility_flags:
+        entry["compatibility_flags"] = list(worker.compatibility_flags)
+    bindings, skipped = [], []
+    for binding in worker.bindings:
+        spec = _binding(binding, stores)
+        if spec is None:
+            skipped.append(f"{binding.name} ({binding.type})")
+        else:
+            bindings.append(spec)
+    if bindings:
+        entry["bindings"] = bindings
+    if extra_paths:
+        entry["modules"] = extra_paths
+    problem = _valid(WorkerSpec, entry)
+    if problem:
+        result.warnings.append(f"skipped worker {worker.name!r}: {problem}")
+        return None
+    if skipped:
+        result.warnings.append(
+            f"worker {worker.name!r}: skipped binding(s) the manifest format cannot express: "
+            f"{', '.join(skipped)}; an apply of the exported manifests would remove them"
+        )
+    result.files[PurePosixPath(script)] = modules[0].content
+    for path, module in zip(extra_paths, modules[1:], strict=True):
+        result.files[PurePosixPath(path)] = module.content
+    return entry
