@@ -28,6 +28,16 @@ def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
             f"{what} failed (9106 authentication failed): the API token is invalid, "
             "expired or malformed; set CLOUDFLARE_API_TOKEN to a valid token."
         )
+    if "store_not_empty" in msg:
+        return (
+            f"{what} failed (409 store_not_empty): the store still holds secrets; "
+            "delete them first (or let --prune remove managed ones), then delete the store."
+        )
+    if error.has_code(1001) and ("store_not_found" in msg or "secret_not_found" in msg):
+        return (
+            f"{what} failed (1001 {msg}): the store or secret no longer exists "
+            "(changed out of band?); run plan again to see the current state."
+        )
     if error.has_code(1003) and "secret_name_already_exists" in msg:
         return (
             f"{what} failed (1003 secret_name_already_exists): a secret with that name "

@@ -192,3 +192,26 @@ def test_no_token_or_value_in_errors_or_logs(
     text = str(err) + explain(err) + caplog.text + repr(err.__dict__)
     assert SECRET_VALUE not in text
     assert TOKEN not in text
+
+
+def test_store_not_empty(emu: Emulator) -> None:
+    async def call(c: CloudflareClient) -> None:
+        store = await c.create_store(ACCOUNT, "main")
+        await c.create_secret(
+            ACCOUNT, store.id, name="K", value=SECRET_VALUE, scopes=["workers"], comment=None
+        )
+        await c.delete_store(ACCOUNT, store.id, force=False)
+
+    err = _fail(emu, call)
+    assert err.status == 409
+    assert "still holds secrets" in explain(err)
+
+
+def test_missing_secret_is_not_found_not_a_body_problem(emu: Emulator) -> None:
+    async def call(c: CloudflareClient) -> None:
+        store = await c.create_store(ACCOUNT, "main")
+        await c.patch_secret(ACCOUNT, store.id, "f" * 32, comment="x")
+
+    err = _fail(emu, call)
+    assert err.codes == (1001,)
+    assert "no longer exists" in explain(err)
