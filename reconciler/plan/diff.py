@@ -82,7 +82,9 @@ class _Planner:
         for name in sorted(declared):
             if name not in self.live.stores:
                 self.actions.append(Action("create", "store", name))
-            elif store_has_managed_secrets(self.live, name):
+            elif store_has_managed_secrets(self.live, name) or not self.desired.secrets_in(name):
+                # Stores carry no marker: a store is taken over by writing our secrets into
+                # it, so one that will hold none stays as it is and the plan converges.
                 self.no_op += 1
             else:
                 self.actions.append(Action("adopt", "store", name, reason=REASON_ADOPT_STORE))

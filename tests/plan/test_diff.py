@@ -145,6 +145,13 @@ CASES = [
         ],
     ),
     Case(
+        "declared store that exists and will hold no secrets is left as it is (converges)",
+        state(stores=["default_secrets_store"]),
+        live_state(stores=["default_secrets_store"]),
+        [],
+        no_op=1,
+    ),
+    Case(
         "undeclared managed resources are kept without --prune",
         state(),
         live_state(stores=["app"], secrets=[live_secret("app", "OLD")], workers=[worker("old")]),
