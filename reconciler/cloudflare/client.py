@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
+from pydantic import BaseModel, ValidationError
 
 from reconciler import __version__
 from reconciler.cloudflare.config import ClientConfig
@@ -41,6 +42,7 @@ from reconciler.state import Module
 
 log = logging.getLogger("reconciler.cloudflare")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 SECRETS_PER_PAGE = 100
 STORES_PER_PAGE = 100
@@ -68,7 +70,7 @@ class _Ambiguous(Exception):
         self.error = error
 
 
-def _transport_error(exc: httpx.TransportError, method: str, path: str) -> ApiError:
+def _transport_error(exc: httpx.RequestError, method: str, path: str) -> ApiError:
     return ApiError(
         status=0,
         codes=(),
@@ -169,7 +171,7 @@ class CloudflareClient:
                     )
             except _NOT_SENT as exc:
                 error, reason, retryable = _transport_error(exc, method, path), "connect", True
-            except httpx.TransportError as exc:
+            except httpx.RequestError as exc:
                 error = _transport_error(exc, method, path)
                 reason, retryable = type(exc).__name__, idempotent
                 if not idempotent:
@@ -267,9 +269,8 @@ class CloudflareClient:
     # --- accounts ----------------------------------------------------------
 
     async def list_accounts(self) -> list[Account]:
-        return [
-            Account.model_validate(a) for a in await self._paged("/accounts", ACCOUNTS_PER_PAGE)
-        ]
+        raw = await self._paged("/accounts", ACCOUNTS_PER_PAGE)
+        return _many(Account, raw, "GET", "/accounts")
 
     async def verify_account(self, account: str) -> Account | None:
         """The account if this token can see it, else None; usually one call.
@@ -286,7 +287,8 @@ class CloudflareClient:
         else:
             return next((a for a in accounts if a.id == account), None)
         try:
-            return Account.model_validate(await self._call("GET", f"/accounts/{_q(account)}"))
+            path = f"/accounts/{_q(account)}"
+            return _one(Account, await self._call("GET", path), "GET", path)
         except ApiError as exc:
             if exc.status in (400, 401, 403, 404):
                 return None
@@ -295,15 +297,15 @@ class CloudflareClient:
     # --- Secrets Store -----------------------------------------------------
 
     async def list_stores(self, account: str) -> list[StoreRecord]:
-        raw = await self._paged(_ss(account, "/stores"), STORES_PER_PAGE)
-        return [StoreRecord.model_validate(s) for s in raw]
+        path = _ss(account, "/stores")
+        return _many(StoreRecord, await self._paged(path, STORES_PER_PAGE), "GET", path)
 
     async def create_store(self, account: str, name: str) -> StoreRecord:
         path = _ss(account, "/stores")
 
         async def send() -> StoreRecord:
             result = await self._call("POST", path, idempotent=False, json={"name": name})
-            return StoreRecord.model_validate(result)
+            return _one(StoreRecord, result, "POST", path)
 
         async def find() -> StoreRecord | None:
             return next((s for s in await self.list_stores(account) if s.name == name), None)
@@ -319,8 +321,8 @@ class CloudflareClient:
                 raise
 
     async def list_secrets(self, account: str, store_id: str) -> list[SecretRecord]:
-        raw = await self._paged(_ss(account, f"/stores/{_q(store_id)}/secrets"), SECRETS_PER_PAGE)
-        return [SecretRecord.model_validate(s) for s in raw]
+        path = _ss(account, f"/stores/{_q(store_id)}/secrets")
+        return _many(SecretRecord, await self._paged(path, SECRETS_PER_PAGE), "GET", path)
 
     async def create_secret(
         self,
@@ -340,13 +342,12 @@ class CloudflareClient:
         async def send() -> SecretRecord:
             result = await self._call("POST", path, idempotent=False, json=[item])
             records = result if isinstance(result, list) else [result]
-            return SecretRecord.model_validate(records[0])
+            return _one(SecretRecord, records[0] if records else None, "POST", path)
 
         async def find() -> SecretRecord | None:
             raw = await self._paged(path, SECRETS_PER_PAGE, {"search": name})
-            return next(
-                (SecretRecord.model_validate(r) for r in raw if r.get("name") == name), None
-            )
+            found = _many(SecretRecord, raw, "GET", path)
+            return next((r for r in found if r.name == name), None)
 
         return await self._create(send, find, f"secret {name!r}", path)
 
@@ -369,7 +370,7 @@ class CloudflareClient:
         if value is not None:
             body["value"] = value
         path = _ss(account, f"/stores/{_q(store_id)}/secrets/{_q(secret_id)}")
-        return SecretRecord.model_validate(await self._call("PATCH", path, json=body))
+        return _one(SecretRecord, await self._call("PATCH", path, json=body), "PATCH", path)
 
     async def delete_secret(self, account: str, store_id: str, secret_id: str) -> None:
         path = _ss(account, f"/stores/{_q(store_id)}/secrets/{_q(secret_id)}")
@@ -380,19 +381,20 @@ class CloudflareClient:
                 raise
 
     async def get_quota(self, account: str) -> Quota:
-        result = await self._call("GET", _ss(account, "/quota"))
+        path = _ss(account, "/quota")
+        result = await self._call("GET", path)
         secrets = result.get("secrets") if isinstance(result, dict) else None
-        return Quota.model_validate(secrets or {})
+        return _one(Quota, secrets or {}, "GET", path)
 
     # --- Workers -----------------------------------------------------------
 
     async def list_scripts(self, account: str) -> list[ScriptRecord]:
-        result = await self._call("GET", _w(account, "/scripts"))
-        return [ScriptRecord.model_validate(s) for s in result or []]
+        path = _w(account, "/scripts")
+        return _many(ScriptRecord, await self._call("GET", path) or [], "GET", path)
 
     async def get_script_settings(self, account: str, name: str) -> ScriptSettings:
-        result = await self._call("GET", _w(account, f"/scripts/{_q(name)}/settings"))
-        return ScriptSettings.model_validate(result or {})
+        path = _w(account, f"/scripts/{_q(name)}/settings")
+        return _one(ScriptSettings, await self._call("GET", path) or {}, "GET", path)
 
     async def get_script_content(self, account: str, name: str) -> list[Module]:
         path = _w(account, f"/scripts/{_q(name)}/content/v2")
@@ -403,7 +405,7 @@ class CloudflareClient:
         # PUT replaces the whole script: sending it twice leaves the same state.
         path = _w(account, f"/scripts/{_q(name)}")
         result = await self._call("PUT", path, files=upload.files())
-        return UploadResult.model_validate(result or {})
+        return _one(UploadResult, result or {}, "PUT", path)
 
     async def delete_script(self, account: str, name: str, force: bool = False) -> None:
         path = _w(account, f"/scripts/{_q(name)}")
@@ -412,6 +414,27 @@ class CloudflareClient:
         except ApiError as exc:
             if not (exc.status == 404 or exc.has_code(10007)):
                 raise
+
+
+def _one(model: type[M], data: Any, method: str, path: str) -> M:
+    """Parse one result; an unexpected shape is an ApiError like any other failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(x) for x in e["loc"]) for e in exc.errors()[:3])
+        raise ApiError(
+            status=200,
+            codes=(),
+            message=f"unexpected response shape for {model.__name__} ({fields or 'result'})",
+            method=method,
+            path=path,
+        ) from None
+
+
+def _many(model: type[M], data: Any, method: str, path: str) -> list[M]:
+    if not isinstance(data, list):
+        data = [data]
+    return [_one(model, item, method, path) for item in data]
 
 
 def _q(segment: str) -> str:

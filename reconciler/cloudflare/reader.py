@@ -16,6 +16,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from pydantic import ValidationError
+
 from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
@@ -91,16 +93,19 @@ async def _read_worker(
     with_content: bool,
 ) -> Worker:
     cached = cache.get(record.id, record.etag, record.modified_on, need_digest=with_content)
-    if cached is not None:
-        settings_raw, digest = cached.settings, cached.digest
-        fmt_hint: WorkerFormat | None = None
+    settings = _cached_settings(cached)
+    fmt_hint: WorkerFormat | None = None
+    if cached is not None and settings is not None:
+        digest = cached.digest
     else:
-        settings_raw, digest, fmt_hint = await _fetch_worker(
+        settings, digest, fmt_hint = await _fetch_worker(
             client, account_id, record.id, with_content
         )
     if record.etag is not None and record.modified_on is not None:
-        cache.put(record.id, CachedScript(record.etag, record.modified_on, settings_raw, digest))
-    settings = ScriptSettings.model_validate(settings_raw)
+        cache.put(
+            record.id,
+            CachedScript(record.etag, record.modified_on, settings.model_dump(), digest),
+        )
     if record.has_modules is not None:
         fmt: WorkerFormat = "module" if record.has_modules else "classic"
     else:
@@ -124,12 +129,22 @@ async def _read_worker(
     )
 
 
+def _cached_settings(cached: CachedScript | None) -> ScriptSettings | None:
+    """The cached settings, or None when absent or unreadable (then we read again)."""
+    if cached is None:
+        return None
+    try:
+        return ScriptSettings.model_validate(cached.settings)
+    except ValidationError:
+        return None
+
+
 async def _fetch_worker(
     client: CloudflareClient, account_id: str, name: str, with_content: bool
-) -> tuple[dict[str, Any], str | None, WorkerFormat | None]:
+) -> tuple[ScriptSettings, str | None, WorkerFormat | None]:
     if not with_content:
         settings = await client.get_script_settings(account_id, name)
-        return settings.model_dump(), None, None
+        return settings, None, None
     settings, modules = await asyncio.gather(
         client.get_script_settings(account_id, name),
         client.get_script_content(account_id, name),
@@ -137,7 +152,7 @@ async def _fetch_worker(
     fmt: WorkerFormat | None = None
     if modules:
         fmt = detect_format(modules[0].content.decode("utf-8", "replace"))
-    return settings.model_dump(), script_digest(modules), fmt
+    return settings, script_digest(modules), fmt
 
 
 def _bindings(raw: list[dict[str, Any]], store_names: dict[str, str]) -> tuple[Binding, ...]:

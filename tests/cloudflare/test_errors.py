@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.cloudflare.client import CloudflareClient
@@ -215,3 +216,14 @@ def test_missing_secret_is_not_found_not_a_body_problem(emu: Emulator) -> None:
     err = _fail(emu, call)
     assert err.codes == (1001,)
     assert "no longer exists" in explain(err)
+
+
+def test_unexpected_response_shape_is_an_api_error() -> None:
+    # The emulator always answers well-formed; a tiny transport stands in for a broken proxy.
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"success": True, "result": [{"name": "no id"}]})
+
+    emu = inprocess()
+    err = _fail(emu, lambda c: c.list_scripts(ACCOUNT), transport=httpx.MockTransport(handler))
+    assert err.method == "GET" and err.path.endswith("/workers/scripts")
+    assert "unexpected response shape" in err.api_message

@@ -245,3 +245,13 @@ def test_served_over_real_http() -> None:
         assert set(state.workers) == {"api", "legacy"}
         assert state.workers["api"].script_digest == script_digest((MODULE_MAIN, MODULE_UTIL))
         assert len(state.secrets) == 2
+
+
+def test_corrupt_cache_is_ignored(emu: Emulator, cache_dir: Path) -> None:
+    _setup(emu)
+    cold, _ = _read(emu, cache_dir)
+    (cache_file,) = cache_dir.iterdir()
+    cache_file.write_text('{"version": 1, "account_id": "x", "scripts": ', encoding="utf-8")
+    again, calls = _read(emu, cache_dir)
+    assert again.workers == cold.workers
+    assert calls >= 4 + 2 * len(cold.workers)
