@@ -1,0 +1,214 @@
+"""apply through the CLI against the served emulator: the request log is the judge."""
+
+from __future__ import annotations
+
+import json
+
+from reconciler.markers import WORKER_TAG
+from tests.e2e.conftest import Env
+
+
+def _secret_ids(env: Env) -> dict[str, str]:
+    return {s["name"]: s["id"] for s in env.inspect("state")["secrets"]}
+
+
+def test_quick_start_from_empty_then_no_changes(env: Env) -> None:
+    result = env.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert "Apply complete: 5 changes made." in result.output
+    state = env.inspect("state")
+    assert [s["name"] for s in state["stores"]] == ["prod-secrets"]
+    assert sorted(s["name"] for s in state["secrets"]) == ["STRIPE_KEY", "WEBHOOK_SIGNING_KEY"]
+    assert all("[reconciler fp=" in s["comment"] for s in state["secrets"])
+    assert all(WORKER_TAG in w["tags"] for w in state["scripts"])
+
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert "No changes." in plan.output
+
+    env.clear_log()
+    again = env.run("apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert env.writes() == []
+
+
+def test_worker_formats_upload_with_the_right_part(env: Env) -> None:
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    scripts = {s["id"]: s for s in env.inspect("state")["scripts"]}
+    classic = scripts["hello-classic"]["modules"]
+    module = scripts["payments-api"]["modules"]
+    assert [(m["name"], m["content_type"]) for m in classic] == [
+        ("script", "application/javascript")
+    ]
+    assert [(m["name"], m["content_type"]) for m in module] == [
+        ("payments-api.js", "application/javascript+module")
+    ]
+    assert scripts["hello-classic"]["has_modules"] is False
+    assert scripts["payments-api"]["has_modules"] is True
+
+
+def test_value_change_is_delete_then_post_and_nothing_else(env: Env) -> None:
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    old_id = _secret_ids(env)["STRIPE_KEY"]
+    (env.root / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_ROTATED_value\n")
+
+    plan = env.run("plan")
+    assert "-/+ secret prod-secrets/STRIPE_KEY" in plan.output, plan.output
+    assert "ROTATED" not in plan.output
+
+    env.clear_log()
+    result = env.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    store_id = env.inspect("state")["stores"][0]["id"]
+    assert env.writes() == [
+        ("DELETE", f"/secrets_store/stores/{store_id}/secrets/{old_id}"),
+        ("POST", f"/secrets_store/stores/{store_id}/secrets"),
+    ]
+    assert _secret_ids(env)["STRIPE_KEY"] != old_id
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_comment_and_scopes_change_uses_patch(env: Env) -> None:
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    secret_id = _secret_ids(env)["WEBHOOK_SIGNING_KEY"]
+    env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v2)")
+    env.edit("manifests/secrets.yaml", "scopes: [workers, ai_gateway]", "scopes: [workers]")
+    env.clear_log()
+    result = env.run("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    store_id = env.inspect("state")["stores"][0]["id"]
+    assert env.writes() == [("PATCH", f"/secrets_store/stores/{store_id}/secrets/{secret_id}")]
+    secret = next(s for s in env.inspect("state")["secrets"] if s["id"] == secret_id)
+    assert secret["scopes"] == ["workers"]
+    assert secret["comment"].startswith("Signs webhooks (v2) [reconciler fp=")
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_store_limit_conflict_changes_nothing(env: Env) -> None:
+    env.edit(
+        "manifests/secrets.yaml",
+        "  - name: prod-secrets\n",
+        "  - name: prod-secrets\n  - name: staging-secrets\n",
+    )
+    plan = env.run("plan")
+    assert plan.exit_code == 3, plan.output
+    assert "store" in plan.output and "limit" in plan.output
+    result = env.run("apply", "--auto-approve")
+    assert result.exit_code == 3, result.output
+    assert env.writes() == []
+    assert env.inspect("state")["stores"] == []
+
+
+def test_saved_plan_applies_and_a_stale_one_is_refused(env: Env) -> None:
+    saved = env.run("plan", "--out", "plan.json")
+    assert saved.exit_code == 0, saved.output
+    doc = json.loads((env.root / "plan.json").read_text())
+    assert doc["summary"]["create"] == 5
+    assert "sk_test" not in (env.root / "plan.json").read_text()
+    assert env.run("apply", "--plan", "plan.json", "--auto-approve").exit_code == 0
+
+    # The account changes out of band after the plan: refused, nothing written.
+    env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v3)")
+    assert env.run("plan", "--out", "plan.json").exit_code == 0
+    with env.api() as api:
+        store_id = env.inspect("state")["stores"][0]["id"]
+        api.post(
+            f"/secrets_store/stores/{store_id}/secrets",
+            json=[{"name": "OUT_OF_BAND", "value": "x", "scopes": ["workers"]}],
+        ).raise_for_status()
+    env.clear_log()
+    stale = env.run("apply", "--plan", "plan.json", "--auto-approve")
+    assert stale.exit_code == 1
+    assert "the account changed since the plan was made" in stale.output
+    assert env.writes() == []
+
+    # The manifests change after the plan: refused too.
+    assert env.run("plan", "--out", "plan.json").exit_code == 0
+    env.edit("manifests/secrets.yaml", "Signs webhooks (v3)", "Signs webhooks (v4)")
+    stale = env.run("apply", "--plan", "plan.json", "--auto-approve")
+    assert stale.exit_code == 1
+    assert "the manifests changed since the plan was made" in stale.output
+    assert env.writes() == []
+
+
+def test_prune_deletes_only_marked_resources(env: Env) -> None:
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    store_id = env.inspect("state")["stores"][0]["id"]
+    with env.api() as api:
+        api.post(
+            f"/secrets_store/stores/{store_id}/secrets",
+            json=[{"name": "HAND_MADE", "value": "x", "scopes": ["workers"], "comment": "by hand"}],
+        ).raise_for_status()
+        api.put(
+            "/workers/scripts/hand-made",
+            files={
+                "metadata": (None, json.dumps({"body_part": "script"}), "application/json"),
+                "script": (
+                    "script",
+                    b"addEventListener('fetch', () => {})",
+                    "application/javascript",
+                ),
+            },
+        ).raise_for_status()
+    # Drop one secret and one worker from the manifests.
+    env.edit(
+        "manifests/secrets.yaml",
+        "  - name: WEBHOOK_SIGNING_KEY\n    store: prod-secrets\n"
+        "    value_from: {file: dev-secrets/webhook-signing-key.txt}\n"
+        "    scopes: [workers, ai_gateway]\n    comment: Signs outgoing webhooks\n",
+        "",
+    )
+    workers = (env.root / "manifests/workers.yaml").read_text()
+    (env.root / "manifests/workers.yaml").write_text(
+        "workers:\n" + workers[workers.index("  - name: payments-api") :]
+    )
+
+    without = env.run("plan", "--detailed-exitcode")
+    assert without.exit_code == 0, without.output
+    assert "--prune" in without.output
+
+    plan = env.run("plan", "--prune", "--format", "json")
+    assert plan.exit_code == 0, plan.output
+    doc = json.loads(plan.output)
+    assert sorted((a["action"], a["kind"], a["name"]) for a in doc["actions"]) == [
+        ("delete", "secret", "WEBHOOK_SIGNING_KEY"),
+        ("delete", "worker", "hello-classic"),
+    ]
+    assert sorted((u["kind"], u["name"]) for u in doc["unmanaged"]) == [
+        ("secret", "HAND_MADE"),
+        ("worker", "hand-made"),
+    ]
+    env.clear_log()
+    assert env.run("apply", "--prune", "--auto-approve").exit_code == 0
+    state = env.inspect("state")
+    assert sorted(s["name"] for s in state["secrets"]) == ["HAND_MADE", "STRIPE_KEY"]
+    assert sorted(s["id"] for s in state["scripts"]) == ["hand-made", "payments-api"]
+    assert [m for m, _ in env.writes()] == ["DELETE", "DELETE"]
+
+
+def test_apply_without_a_terminal_needs_auto_approve(env: Env) -> None:
+    result = env.run("apply")
+    assert result.exit_code == 1
+    assert "--auto-approve" in result.output
+    assert env.writes() == []
+
+
+def test_partial_failure_reports_done_failed_and_not_started(env: Env) -> None:
+    # Forcing classic on an ES module makes the API refuse it (10021), in the workers group.
+    env.edit(
+        "manifests/workers.yaml",
+        "script: workers/payments-api.js",
+        "script: workers/payments-api.js\n    format: classic",
+    )
+    result = env.run("apply", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert "done    create secret prod-secrets/STRIPE_KEY" in result.output
+    assert "failed  create worker payments-api" in result.output
+    assert "Unexpected token 'export'" in result.output
+    assert "apply stopped:" in result.output
+    assert "it converges from where it stopped" in result.output
+    # Fix the manifest and rerun: it converges.
+    env.edit("manifests/workers.yaml", "\n    format: classic", "")
+    rerun = env.run("apply", "--auto-approve")
+    assert rerun.exit_code == 0, rerun.output
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
