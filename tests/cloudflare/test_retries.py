@@ -9,7 +9,7 @@ import httpx
 
 from reconciler.cloudflare.client import CloudflareClient
 
-from .conftest import ACCOUNT, FAST, Emulator, inprocess, paths
+from .conftest import ACCOUNT, FAST, Emulator, inprocess, paths, served
 
 
 def test_5xx_is_retried_with_growing_backoff(emu: Emulator) -> None:
@@ -148,3 +148,35 @@ def test_ambiguous_store_create_that_did_not_land_is_retried(emu: Emulator) -> N
     assert paths(asyncio.run(emu.requests()), "POST") == [
         f"/client/v4/accounts/{ACCOUNT}/secrets_store/stores"
     ]
+
+
+def test_faults_over_real_http() -> None:
+    with served() as emu:
+        asyncio.run(emu.faults(error_rate=0.4, seed=5))
+
+        async def run() -> tuple[list[str], int]:
+            async with emu.client(max_retries=10) as client:
+                store = await client.create_store(ACCOUNT, "main")
+                await asyncio.gather(
+                    *(
+                        client.create_secret(
+                            ACCOUNT,
+                            store.id,
+                            name=f"S{i}",
+                            value="v",
+                            scopes=["workers"],
+                            comment=None,
+                        )
+                        for i in range(6)
+                    )
+                )
+                names = [s.name for s in await client.list_secrets(ACCOUNT, store.id)]
+                return names, len(client.retries)
+
+        names, retries = asyncio.run(run())
+        assert sorted(names) == [f"S{i}" for i in range(6)]
+        assert retries > 0
+        log = asyncio.run(emu.requests())
+        assert any(r["status"] >= 500 for r in log)
+        created = [r for r in log if r["method"] == "POST" and r["status"] == 200]
+        assert len(created) == 7  # one store, six secrets: nothing created twice
