@@ -18,7 +18,7 @@ from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.markers import WORKER_TAG, format_comment
-from reconciler.plan.fingerprint import fingerprint
+from reconciler.plan.fingerprint import marked_comment
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
 from reconciler.state import Secret, State
@@ -154,10 +154,10 @@ class Applier:
     def _comment_and_value(self, secret: Secret) -> tuple[str, str]:
         assert secret.value_from is not None
         value = secret.value_from.read()
-        fp = None
-        if self.fingerprint_key is not None:
-            fp = fingerprint(self.fingerprint_key, secret.store, secret.name, value)
-        return format_comment(secret.comment, fp), value
+        comment = marked_comment(
+            self.fingerprint_key, secret.store, secret.name, secret.comment, value
+        )
+        return comment, value
 
     async def _create_secret(self, store_id: str, secret: Secret) -> None:
         comment, value = self._comment_and_value(secret)

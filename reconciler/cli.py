@@ -29,16 +29,16 @@ from reconciler.errors import (
     ApplyError,
     ConfigError,
     ManifestError,
-    PlanConflictError,
     ReconcilerError,
 )
 from reconciler.manifest.merge import ManifestSet, load_manifests
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.plan.model import Plan, PlanOptions
+from reconciler.plan.planfile import read_plan, write_plan
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
-from reconciler.workflow import Connection, open_session, read_plan_file
+from reconciler.workflow import Connection, open_session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -241,7 +241,7 @@ def plan(
     result = asyncio.run(run())
     _render(result, output_format)
     if out is not None:
-        out.write_text(render_json(result), encoding="utf-8")
+        write_plan(result, out)
         click.echo(
             f"Plan written to {out}; apply it with `reconciler apply --plan {out}`.", err=True
         )
@@ -322,7 +322,7 @@ def apply(
     """Carry out the plan: plan, confirm, apply; or apply a saved plan with --plan."""
     connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
-    saved = read_plan_file(plan_file) if plan_file is not None else None
+    saved = read_plan(plan_file) if plan_file is not None else None
     console = Console(soft_wrap=True)
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ConfigError(
@@ -339,8 +339,7 @@ def apply(
                 options = PlanOptions(prune=prune, force=force, replace=list(replace))
                 todo, live = await session.plan(manifests, options)
             render_text(todo, console)
-            if todo.conflicts:
-                raise PlanConflictError([c.message for c in todo.conflicts])
+            todo.raise_if_conflicts()
             if not todo.has_changes:
                 return None
             if (

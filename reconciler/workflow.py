@@ -10,7 +10,6 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 from reconciler import local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
@@ -18,7 +17,7 @@ from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, DEFAULT_CACHE_DIR, ClientConfig
 from reconciler.cloudflare.reader import read_live
-from reconciler.errors import ConfigError, PlanConflictError, StalePlanError
+from reconciler.errors import ConfigError, StalePlanError
 from reconciler.manifest.merge import ManifestSet
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.fingerprint import load_key
@@ -130,8 +129,7 @@ class Session:
         secret_update: SecretUpdate,
         on_outcome: Callable[[Outcome], None] | None = None,
     ) -> ApplyReport:
-        if plan.conflicts:
-            raise PlanConflictError([c.message for c in plan.conflicts])
+        plan.raise_if_conflicts()
         return await apply_plan(
             plan,
             client=self.client,
@@ -163,18 +161,3 @@ async def open_session(
                 env_account=os.environ.get(ACCOUNT_VAR),
             )
         yield Session(client, account, connection)
-
-
-def read_plan_file(path: Path) -> Plan:
-    import json
-
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        return Plan.from_dict(doc)
-    except FileNotFoundError:
-        raise ConfigError(f"plan file {path} does not exist") from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ConfigError(
-            f"plan file {path} is not a reconciler plan ({exc}); "
-            "write one with `reconciler plan --out`"
-        ) from None
