@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import threading
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from reconciler.emulator.routing import Ctx, Route, match
 
 API_PREFIX = "/client/v4"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the Workers paid-plan script size limit
+MAX_LOG_ENTRIES = 100_000  # a long-running `serve` keeps the most recent requests
 ROUTES: list[Route] = [
     *accounts.ROUTES,
     *workers.ROUTES,
@@ -47,7 +49,7 @@ class Emulator:
     config: EmulatorConfig
     db: Database
     faults: Faults
-    log: list[dict[str, Any]] = field(default_factory=list)
+    log: deque[dict[str, Any]] = field(default_factory=lambda: deque(maxlen=MAX_LOG_ENTRIES))
     log_lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle(self, request: Request) -> Response:
