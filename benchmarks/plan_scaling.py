@@ -1,0 +1,106 @@
+"""No-change plan over 10, 100 and 500 workers plus 100 secrets, through a served emulator.
+
+For each size the account is first brought in line with the manifests (apply at 0 ms),
+then `reconciler plan` runs as a user runs it (a fresh process each time):
+cold (empty `.reconciler/cache`) and warm (cache from the previous run), at 0 and 50 ms
+of injected latency per request. Prints API calls and wall time; writes nothing into
+the repository.
+
+    .venv/bin/python benchmarks/plan_scaling.py [--quick] [--concurrency N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import (
+    CliRun,
+    ServedEmulator,
+    api_calls,
+    cli_env,
+    emulator_config,
+    run_cli,
+    served_emulator,
+    table,
+    write_manifests,
+)
+
+SECRETS = 100
+LATENCIES_MS = (0, 50)
+
+
+def startup_seconds(cwd: Path) -> float:
+    """Interpreter start plus imports: the floor under every CLI wall time."""
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        run = run_cli(["--version"], cwd=cwd, env={"PATH": "/usr/bin:/bin"})
+        assert run.returncode == 0, run.stderr
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measured_plan(
+    emu: ServedEmulator, manifests: Path, cwd: Path, *, cold: bool, extra: list[str]
+) -> tuple[CliRun, int]:
+    if cold:
+        shutil.rmtree(cwd / ".reconciler" / "cache", ignore_errors=True)
+    emu.clear_requests()
+    run = run_cli(
+        ["plan", str(manifests), "--detailed-exitcode", *extra], cwd=cwd, env=cli_env(emu)
+    )
+    if run.returncode != 0:
+        raise SystemExit(f"plan was not a no-change plan (exit {run.returncode}):\n{run.stderr}")
+    return run, api_calls(emu.requests())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="10 and 100 workers only")
+    parser.add_argument("--concurrency", type=int, help="passed to plan (default: the CLI's)")
+    args = parser.parse_args()
+    sizes = (10, 100) if args.quick else (10, 100, 500)
+    extra = ["--concurrency", str(args.concurrency)] if args.concurrency else []
+
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory(prefix="plan-scaling-") as tmp:
+        base = Path(tmp)
+        print(f"CLI start-up (python -m reconciler --version): {startup_seconds(base):.2f} s")
+        for workers in sizes:
+            work = base / f"w{workers}"
+            manifests = write_manifests(work / "manifests", workers=workers, secrets=SECRETS)
+            with served_emulator(work / "emulator", emulator_config()) as emu:
+                seed = run_cli(
+                    ["apply", str(manifests), "--auto-approve"], cwd=work, env=cli_env(emu)
+                )
+                if seed.returncode != 0:
+                    raise SystemExit(f"seeding apply failed:\n{seed.stderr}")
+                for latency in LATENCIES_MS:
+                    emu.set_faults(latency_ms=latency)
+                    for cold in (True, False):
+                        run, calls = measured_plan(emu, manifests, work, cold=cold, extra=extra)
+                        label = "cold" if cold else "warm"
+                        rows.append([workers, SECRETS, latency, label, calls, f"{run.seconds:.2f}"])
+                        print(
+                            f"{workers:4d} workers, {SECRETS} secrets, {latency:2d} ms, {label}: "
+                            f"{calls:5d} API calls, {run.seconds:6.2f} s",
+                            flush=True,
+                        )
+    print()
+    print(
+        table(
+            ["workers", "secrets", "latency (ms)", "cache", "API calls", "wall time (s)"],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

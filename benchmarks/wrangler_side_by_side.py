@@ -1,0 +1,164 @@
+"""Side by side: one `reconciler apply` of 20 workers vs 20 sequential `wrangler deploy`
+runs, against the same kind of served emulator (a fresh one each), new workers first, then
+a redeploy with changed code. Prints API calls per worker and wall time, and the ratios.
+
+The workers are identical for both tools: an ES module and one plain-text variable.
+wrangler is the pinned copy in tests/wrangler (`npm ci --prefix tests/wrangler`).
+
+    .venv/bin/python benchmarks/wrangler_side_by_side.py [--quick] [--workers N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import (
+    REPO,
+    ServedEmulator,
+    api_calls,
+    cli_env,
+    emulator_config,
+    run_cli,
+    served_emulator,
+    table,
+    worker_script,
+    write_manifests,
+)
+from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
+
+WRANGLER = REPO / "tests" / "wrangler" / "node_modules" / ".bin" / "wrangler"
+
+
+def wrangler_env(emu: ServedEmulator, home: Path) -> dict[str, str]:
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "CLOUDFLARE_API_BASE_URL": emu.base_url,
+        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
+        "CLOUDFLARE_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+        "WRANGLER_SEND_METRICS": "false",
+        "WRANGLER_SEND_ERROR_REPORTS": "false",
+        "NO_COLOR": "1",
+        "CI": "true",
+    }
+
+
+def wrangler_projects(base: Path, workers: int, generation: int) -> list[Path]:
+    """One project per worker, the same code and variable as the reconciler's manifests."""
+    projects = []
+    for i in range(workers):
+        project = base / f"p{i:04d}"
+        (project / "src").mkdir(parents=True, exist_ok=True)
+        code = worker_script(i) + f"// generation {generation}\n"
+        (project / "src" / "index.js").write_text(code, encoding="utf-8")
+        (project / "wrangler.toml").write_text(
+            f'name = "bench-worker-{i:04d}"\nmain = "src/index.js"\n'
+            f'compatibility_date = "2025-01-01"\n[vars]\nINDEX = "{i}"\n',
+            encoding="utf-8",
+        )
+        projects.append(project)
+    return projects
+
+
+def wrangler_round(emu: ServedEmulator, projects: list[Path], home: Path) -> tuple[int, float]:
+    env = wrangler_env(emu, home)
+    emu.clear_requests()
+    start = time.perf_counter()
+    for project in projects:
+        proc = subprocess.run(
+            [str(WRANGLER), "deploy"],
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        if proc.returncode != 0:
+            raise SystemExit(f"wrangler deploy failed in {project}:\n{proc.stdout}{proc.stderr}")
+    return api_calls(emu.requests()), time.perf_counter() - start
+
+
+def reconciler_round(emu: ServedEmulator, manifests: Path, cwd: Path) -> tuple[int, float]:
+    emu.clear_requests()
+    run = run_cli(["apply", str(manifests), "--auto-approve"], cwd=cwd, env=cli_env(emu))
+    if run.returncode != 0:
+        raise SystemExit(f"reconciler apply failed:\n{run.stderr[-3000:]}")
+    return api_calls(emu.requests()), run.seconds
+
+
+def regenerate(manifests: Path, workers: int, generation: int) -> None:
+    write_manifests(manifests, workers=workers, secrets=0)
+    for i in range(workers):
+        path = manifests / "workers" / f"w{i:04d}.js"
+        path.write_text(worker_script(i) + f"// generation {generation}\n", encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="5 workers")
+    parser.add_argument("--workers", type=int, default=20)
+    args = parser.parse_args()
+    workers = 5 if args.quick else args.workers
+    if not WRANGLER.exists():
+        raise SystemExit(f"wrangler is not installed at {WRANGLER}: npm ci --prefix tests/wrangler")
+
+    rows: list[list[object]] = []
+    with tempfile.TemporaryDirectory(prefix="side-by-side-") as tmp:
+        base = Path(tmp)
+        results: dict[str, dict[str, tuple[int, float]]] = {"new": {}, "redeploy": {}}
+        with served_emulator(base / "emu-wrangler", emulator_config()) as emu:
+            for generation, phase in enumerate(("new", "redeploy")):
+                projects = wrangler_projects(base / "wrangler", workers, generation)
+                results[phase]["wrangler"] = wrangler_round(emu, projects, base / "home")
+        with served_emulator(base / "emu-reconciler", emulator_config()) as emu:
+            manifests = base / "manifests"
+            for generation, phase in enumerate(("new", "redeploy")):
+                regenerate(manifests, workers, generation)
+                results[phase]["reconciler"] = reconciler_round(emu, manifests, base)
+        for phase, by_tool in results.items():
+            (w_calls, w_s), (r_calls, r_s) = by_tool["wrangler"], by_tool["reconciler"]
+            rows.append(
+                [
+                    f"{workers} workers, {phase}",
+                    f"{w_calls / workers:.2f}",
+                    f"{r_calls / workers:.2f}",
+                    f"{w_calls / r_calls:.1f}x",
+                    f"{w_s:.1f}",
+                    f"{r_s:.2f}",
+                    f"{w_s / r_s:.1f}x",
+                ]
+            )
+            print(
+                f"{phase}: wrangler {w_calls} calls in {w_s:.1f} s; "
+                f"reconciler {r_calls} calls in {r_s:.2f} s",
+                flush=True,
+            )
+    print()
+    print(
+        table(
+            [
+                "run",
+                "wrangler calls/worker",
+                "reconciler calls/worker",
+                "calls ratio",
+                "wrangler wall (s)",
+                "reconciler wall (s)",
+                "time ratio",
+            ],
+            rows,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
