@@ -5,9 +5,13 @@ These are edge types; the reader turns them into `reconciler.state` objects.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reconciler.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Record(BaseModel):
@@ -69,3 +73,24 @@ class UploadResult(_Record):
     modified_on: str | None = None
     has_modules: bool | None = None
     tags: list[str] | None = None
+
+
+def parse_one(model: type[M], data: Any, method: str, path: str) -> M:
+    """Parse one result; an unexpected shape is an ApiError like any other failure."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        fields = ", ".join(".".join(str(x) for x in e["loc"]) for e in exc.errors()[:3])
+        raise ApiError(
+            status=200,
+            codes=(),
+            message=f"unexpected response shape for {model.__name__} ({fields or 'result'})",
+            method=method,
+            path=path,
+        ) from None
+
+
+def parse_many(model: type[M], data: Any, method: str, path: str) -> list[M]:
+    if not isinstance(data, list):
+        data = [data]
+    return [parse_one(model, item, method, path) for item in data]

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from reconciler.errors import ConfigError
 from reconciler.markers import WORKER_TAG
-from reconciler.state import Module, Worker, WorkerFormat
+from reconciler.state import Worker, WorkerFormat
 
 MODULE_TYPE = "application/javascript+module"
 CLASSIC_TYPE = "application/javascript"
@@ -158,8 +158,3 @@ def _binding_dict(
             "which the account does not have; declare the store or fix the binding"
         )
     return {"name": name, "type": type_, "store_id": store_id, "secret_name": params.get("secret")}
-
-
-def upload_modules(upload: WorkerUpload) -> list[Module]:
-    """The code of an upload as modules (main first), for digests and comparisons."""
-    return [Module(p.name, p.content) for p in upload.modules]
