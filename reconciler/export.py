@@ -188,25 +188,28 @@ def _climbs(name: str) -> int:
     return next((i for i, part in enumerate(parts) if part != ".."), len(parts))
 
 
-def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str]] | None:
-    """Where the main script and the extra modules go, keeping their relative names.
+def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str], list[str]] | None:
+    """Where the main script and the extra modules go, and the renamed modules.
 
-    Extra module names are relative to the main script's directory and may climb
+    The manifest names extra modules relative to the main script's directory (that is
+    what relative imports resolve against), so a main module uploaded inside a folder
+    (`src/index.js`) has its extras renamed relative to that folder. Names may climb
     out of it (`../lib/x.js`); the main script is then nested deep enough.
     """
     main, extras = modules[0], modules[1:]
     if not extras:
-        return f"{WORKERS_DIR}/{worker}.js", []
-    names = [posixpath.normpath(m.name) for m in extras]
-    if any(n.startswith("/") or n == "." for n in names):
+        return f"{WORKERS_DIR}/{worker}.js", [], []
+    if any(m.name.startswith("/") for m in modules):
         return None
+    main_dir = posixpath.dirname(posixpath.normpath(main.name))
+    names = [posixpath.normpath(posixpath.relpath(m.name, main_dir or ".")) for m in extras]
+    renamed = [f"{m.name} -> {n}" for m, n in zip(extras, names, strict=True) if m.name != n]
     depth = max(_climbs(n) for n in names)
-    root = f"{WORKERS_DIR}/{worker}"
-    main_dir = posixpath.join(root, *(["src"] * depth))
-    main_name = posixpath.basename(main.name) or "index.js"
+    root = posixpath.join(WORKERS_DIR, worker, *(["src"] * depth))
     return (
-        posixpath.join(main_dir, main_name),
-        [posixpath.normpath(posixpath.join(main_dir, n)) for n in names],
+        posixpath.join(root, posixpath.basename(main.name) or "index.js"),
+        [posixpath.normpath(posixpath.join(root, n)) for n in names],
+        renamed,
     )
 
 
@@ -222,7 +225,7 @@ def _worker(
             f"skipped worker {worker.name!r}: a module name is absolute; it cannot be a file path"
         )
         return None
-    script, extra_paths = layout
+    script, extra_paths, renamed = layout
     entry: dict[str, Any] = {"name": worker.name, "script": script}
     detected = detect_format(modules[0].content.decode("utf-8", "replace"))
     if detected != worker.format:
@@ -246,6 +249,12 @@ def _worker(
     if problem:
         result.warnings.append(f"skipped worker {worker.name!r}: {problem}")
         return None
+    if renamed:
+        result.warnings.append(
+            f"worker {worker.name!r}: its main module {modules[0].name} is in a folder; the "
+            "manifest names modules relative to the main script, so they upload as "
+            f"{', '.join(renamed)} (imports still resolve; the plan shows a script change)"
+        )
     if skipped:
         result.warnings.append(
             f"worker {worker.name!r}: skipped binding(s) the manifest format cannot express: "
