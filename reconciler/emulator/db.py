@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from reconciler.errors import ConfigError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS stores (
     id TEXT PRIMARY KEY, account_id TEXT NOT NULL, name TEXT NOT NULL,
@@ -53,8 +55,11 @@ class Database:
         )
         self.conn.row_factory = sqlite3.Row
         self.lock = threading.RLock()
-        with self.lock:
+        try:
             self.conn.executescript(SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self.conn.close()
+            raise ConfigError(f"cannot use {db_path} as the emulator database: {exc}") from None
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -85,10 +90,13 @@ class Database:
 
 def _create_private(path: Path) -> None:
     """Create the db file owner-only before sqlite opens it (it holds digests, never values)."""
-    if not path.exists():
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
-        os.close(fd)
-    os.chmod(path, 0o600)
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            os.close(fd)
+        os.chmod(path, 0o600)
+    except OSError as exc:
+        raise ConfigError(f"cannot create the emulator database {path}: {exc.strerror}") from None
 
 
 def new_id() -> str:

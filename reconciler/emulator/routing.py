@@ -48,7 +48,7 @@ class Ctx:
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
 
-    def json(self, code: int, *, optional: bool = False) -> Any:
+    def json(self, code: int) -> Any:
         """The body as JSON, whatever text content type; `code` is the product's bad-body code."""
         msg = "invalid_json_body" if code == 1001 else "Could not parse the request body as JSON"
         if self.content_type not in _JSON_TYPES:
@@ -56,8 +56,6 @@ class Ctx:
                 raise ApiFailure(415, 1001, "invalid_content_type: expected application/json")
             raise ApiFailure(415, 10001, "Unsupported or unexpected Content Type")
         if not self.body.strip():
-            if optional:
-                return None
             raise ApiFailure(400, code, msg)
         try:
             return json.loads(self.body)

@@ -26,6 +26,16 @@ def _free_port(host: str) -> int:
         return port
 
 
+def _check_bindable(host: str, port: int) -> None:
+    """Fail with our error, not uvicorn's sys.exit, when the address is taken."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((host, port))
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+
+
 class EmulatorServer:
     """`with EmulatorServer() as srv:` serves on a free 127.0.0.1 port until the block ends."""
 
@@ -104,6 +114,7 @@ def serve(
 ) -> None:
     """Serve until interrupted, printing the banner first (the CLI's `emulator serve`)."""
     config = EmulatorConfig.load(config_path)
+    _check_bindable(host, port)
     app = create_app(config, db)
     stream = out or sys.stdout
     stream.write(banner(config, f"http://{host}:{port}{API_PREFIX}", db) + "\n")

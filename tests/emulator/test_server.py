@@ -11,10 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.emulator.app import create_app
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
-from reconciler.emulator.server import EmulatorServer
+from reconciler.emulator.server import EmulatorServer, serve
+from reconciler.errors import ConfigError
 from tests.emulator.conftest import MODULE_JS
 
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
@@ -107,3 +109,14 @@ def test_serve_prints_banner_and_answers(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_unusable_db_and_taken_port_are_config_errors(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot create"):
+        create_app(db_path=str(tmp_path / "missing-dir" / "x.db"))
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ConfigError, match="cannot use"):
+        create_app(db_path=str(junk))
+    with EmulatorServer() as srv, pytest.raises(ConfigError, match="cannot listen"):
+        serve("127.0.0.1", srv.port, None, None)
