@@ -186,3 +186,14 @@ def test_json_sent_as_text_plain_is_accepted(api: Api) -> None:
     r = api.req("POST", f"{S}/stores", content=b'{"name":"w"}',
                 headers={"Content-Type": "text/plain;charset=UTF-8"})  # fmt: skip
     assert r.status_code == 200 and r.json()["result"]["name"] == "w"
+
+
+def test_value_limit_counts_utf8_bytes(api: Api) -> None:
+    sid = api.create_store()
+    url = f"{S}/stores/{sid}/secrets"
+    fits = [{"name": "FITS", "value": "é" * 32_768, "scopes": ["workers"]}]  # 65,536 bytes
+    assert api.req("POST", url, json=fits).status_code == 200
+    over = [{"name": "OVER", "value": "é" * 32_769, "scopes": ["workers"]}]  # 65,538 bytes
+    r = api.req("POST", url, json=over)
+    assert r.status_code == 400 and "too_large" in envelope_error(r)[1]
+    assert [s["name"] for s in api.state()["secrets"]] == ["FITS"]
