@@ -115,10 +115,12 @@ def emulator_config(
     rate_window_s: float = 300.0,
     error_rate: float = 0.0,
     seed: int | None = None,
+    token: str = DEFAULT_TOKEN,
 ) -> dict[str, Any]:
     """An emulator config document; the server's rate limit is lifted unless asked for."""
     return {
         "accounts": [{"id": DEFAULT_ACCOUNT_ID, "max_stores": 1, "max_secrets": max_secrets}],
+        "tokens": [{"token": token, "accounts": [DEFAULT_ACCOUNT_ID]}],
         "latency_ms": latency_ms,
         "faults": {
             "error_rate": error_rate,
