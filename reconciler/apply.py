@@ -159,8 +159,10 @@ class Applier:
         )
         return comment, value
 
-    async def _create_secret(self, store_id: str, secret: Secret) -> None:
-        comment, value = self._comment_and_value(secret)
+    async def _create_secret(
+        self, store_id: str, secret: Secret, prepared: tuple[str, str] | None = None
+    ) -> None:
+        comment, value = prepared or self._comment_and_value(secret)
         await self.client.create_secret(
             self.account,
             store_id,
@@ -207,18 +209,11 @@ class Applier:
 
     async def _recreate(self, store_id: str, desired: Secret, live_id: str) -> None:
         """Delete then create, back to back; a failed recreate is retried, then reported loudly."""
-        comment, value = self._comment_and_value(desired)  # read before deleting anything
+        prepared = self._comment_and_value(desired)  # read the value before deleting anything
         await self.client.delete_secret(self.account, store_id, live_id)
         for attempt in range(RECREATE_ATTEMPTS):
             try:
-                await self.client.create_secret(
-                    self.account,
-                    store_id,
-                    name=desired.name,
-                    value=value,
-                    scopes=desired.scopes,
-                    comment=comment,
-                )
+                await self._create_secret(store_id, desired, prepared)
                 return
             except ReconcilerError as exc:
                 if attempt == RECREATE_ATTEMPTS - 1:

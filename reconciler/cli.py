@@ -204,6 +204,12 @@ def _render(plan: Plan, output_format: str, *, drift: bool = False) -> None:
         render_text(plan, Console(soft_wrap=True), drift=drift)
 
 
+async def _plan(connection: Connection, manifests: ManifestSet, options: PlanOptions) -> Plan:
+    async with open_session(connection, manifests.state.account_id) as session:
+        result, _ = await session.plan(manifests, options)
+        return result
+
+
 @cli.command()
 @paths_argument
 @format_option
@@ -232,13 +238,7 @@ def plan(
     connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
     options = PlanOptions(prune=prune, force=force, replace=list(replace))
-
-    async def run() -> Plan:
-        async with open_session(connection, manifests.state.account_id) as session:
-            result, _ = await session.plan(manifests, options)
-            return result
-
-    result = asyncio.run(run())
+    result = asyncio.run(_plan(connection, manifests, options))
     _render(result, output_format)
     if out is not None:
         write_plan(result, out)
@@ -272,15 +272,8 @@ def drift(
     """Compare the account with the manifests: exit 0 in sync, 2 on drift, 3 on conflicts."""
     connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
-    # Drift lists what differs, managed leftovers included; it never applies anything.
-    options = PlanOptions(prune=True, force=True)
-
-    async def run() -> Plan:
-        async with open_session(connection, manifests.state.account_id) as session:
-            result, _ = await session.plan(manifests, options)
-            return result
-
-    result = asyncio.run(run())
+    # Drift lists what differs, managed leftovers included (prune); it never applies anything.
+    result = asyncio.run(_plan(connection, manifests, PlanOptions(prune=True, force=True)))
     _render(result, output_format, drift=True)
     if result.conflicts:
         sys.exit(EXIT_CONFLICTS)
