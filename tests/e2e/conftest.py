@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -57,6 +58,27 @@ class Env:
             base_url=f"{self.server.base_url}/accounts/{DEFAULT_ACCOUNT_ID}",
             headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
         )
+
+    def seed_secret(self, store_id: str, name: str, value: str = "x") -> None:
+        """A secret made by hand (no reconciler marker)."""
+        with self.api() as api:
+            api.post(
+                f"/secrets_store/stores/{store_id}/secrets",
+                json=[{"name": name, "value": value, "scopes": ["workers"], "comment": "by hand"}],
+            ).raise_for_status()
+
+    def seed_worker(self, name: str) -> None:
+        """A classic worker uploaded by hand (no reconciler tag)."""
+        metadata = json.dumps({"body_part": "script"})
+        code = b"addEventListener('fetch', () => {})"
+        with self.api() as api:
+            api.put(
+                f"/workers/scripts/{name}",
+                files={
+                    "metadata": (None, metadata, "application/json"),
+                    "script": ("script", code, "application/javascript"),
+                },
+            ).raise_for_status()
 
     def edit(self, relative: str, old: str, new: str) -> None:
         path = self.root / relative

@@ -134,22 +134,8 @@ def test_saved_plan_applies_and_a_stale_one_is_refused(env: Env) -> None:
 def test_prune_deletes_only_marked_resources(env: Env) -> None:
     assert env.run("apply", "--auto-approve").exit_code == 0
     store_id = env.inspect("state")["stores"][0]["id"]
-    with env.api() as api:
-        api.post(
-            f"/secrets_store/stores/{store_id}/secrets",
-            json=[{"name": "HAND_MADE", "value": "x", "scopes": ["workers"], "comment": "by hand"}],
-        ).raise_for_status()
-        api.put(
-            "/workers/scripts/hand-made",
-            files={
-                "metadata": (None, json.dumps({"body_part": "script"}), "application/json"),
-                "script": (
-                    "script",
-                    b"addEventListener('fetch', () => {})",
-                    "application/javascript",
-                ),
-            },
-        ).raise_for_status()
+    env.seed_secret(store_id, "HAND_MADE")
+    env.seed_worker("hand-made")
     # Drop one secret and one worker from the manifests.
     env.edit(
         "manifests/secrets.yaml",

@@ -110,25 +110,12 @@ def _seed_unmanaged(env: Env, s: dict[str, Any]) -> None:
     with env.api() as api:
         store_name = s["stores"][0]
         store = api.post("/secrets_store/stores", json={"name": store_name}).json()["result"]
-        for name in s["live"]["secrets"]:
-            api.post(
-                f"/secrets_store/stores/{store['id']}/secrets",
-                json=[{"name": name, "value": "old", "scopes": ["workers"], "comment": "by hand"}],
-            ).raise_for_status()
         if s["live"]["extra_store"]:
             api.post("/secrets_store/stores", json={"name": "hand-store"}).raise_for_status()
-        for name in s["live"]["workers"]:
-            api.put(
-                f"/workers/scripts/{name}",
-                files={
-                    "metadata": (None, json.dumps({"body_part": "script"}), "application/json"),
-                    "script": (
-                        "script",
-                        b"addEventListener('fetch', () => {})",
-                        "application/javascript",
-                    ),
-                },
-            ).raise_for_status()
+    for name in s["live"]["secrets"]:
+        env.seed_secret(store["id"], name, value="old")
+    for name in s["live"]["workers"]:
+        env.seed_worker(name)
 
 
 def _unmanaged_snapshot(env: Env, s: dict[str, Any]) -> Any:
