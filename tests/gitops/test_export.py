@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import pytest
 import yaml
@@ -34,7 +35,7 @@ def _sdk(cli: Cli) -> Cloudflare:
     return Cloudflare(base_url=cli.server.base_url, api_token=DEFAULT_TOKEN, max_retries=0)
 
 
-def seed(cli: Cli, *, extra_bindings: list[dict[str, object]] | None = None) -> None:
+def seed(cli: Cli, *, extra_bindings: list[Any] | None = None) -> None:
     """An account built outside reconciler: no markers, no tags."""
     cf = _sdk(cli)
     store = cf.secrets_store.stores.create(account_id=ACCOUNT, name="app-secrets")
