@@ -108,6 +108,8 @@ class State:
     workers: dict[str, Worker] = field(default_factory=dict)
     # Live only: how many stores the account may hold (quota or configured limit).
     max_stores: int | None = None
+    # Live only: how many secrets the account may hold (GET secrets_store/quota).
+    secret_quota: int | None = None
 
     def secrets_in(self, store: str) -> list[Secret]:
         return [s for s in self.secrets.values() if s.store == store]

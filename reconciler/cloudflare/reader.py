@@ -42,11 +42,12 @@ async def read_live(
         account_id=account_id,
         max_stores=max_stores if max_stores is not None else DEFAULT_MAX_STORES,
     )
-    (stores, secrets), _quota, scripts = await asyncio.gather(
+    (stores, secrets), quota, scripts = await asyncio.gather(
         _read_stores(client, account_id),
         client.get_quota(account_id),
         client.list_scripts(account_id),
     )
+    state.secret_quota = quota.quota
     for store in stores:
         state.stores[store.name] = Store(name=store.name, id=store.id)
     for secret in secrets:

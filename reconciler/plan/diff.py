@@ -190,6 +190,21 @@ class _Planner:
             ):
                 self.warnings.append(f"--replace {wanted} matches no declared secret")
 
+    def quota_warning(self) -> None:
+        """Creating past the account's secrets quota fails mid-apply; say so before."""
+        quota = self.live.secret_quota
+        if quota is None:
+            return
+        added = sum(1 for a in self.actions if a.kind == "secret" and a.action == "create")
+        removed = sum(1 for a in self.actions if a.kind == "secret" and a.action == "delete")
+        after = len(self.live.secrets) + added - removed
+        if after > quota:
+            self.warnings.append(
+                f"the account's Secrets Store quota is {quota} secrets, but after this plan there "
+                f"would be {after}: creates past the quota will fail; delete secrets (--prune) "
+                "or ask Cloudflare for a higher quota"
+            )
+
     # -- workers ---------------------------------------------------------------------
 
     def workers(self) -> None:
@@ -256,6 +271,7 @@ def compute_plan(
     planner.stores()
     planner.secrets()
     planner.replace_warnings()
+    planner.quota_warning()
     planner.workers()
     planner.unavailability_notes()
     actions = order_actions(planner.actions)

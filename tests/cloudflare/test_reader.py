@@ -95,6 +95,7 @@ def test_read_live_builds_the_shared_model(emu: Emulator) -> None:
     state, _ = _read(emu)
     assert state.account_id == ACCOUNT
     assert state.max_stores == 1
+    assert state.secret_quota == 100  # the emulator default account's quota
     assert state.stores["main"].id == store_id
     key = state.secrets[("main", "API_KEY")]
     assert key.scopes == frozenset({"workers", "ai_gateway"})

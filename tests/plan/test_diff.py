@@ -377,3 +377,19 @@ def test_adopt_shows_the_differences_it_takes_over() -> None:
     live = live_state(workers=[worker("api", managed=False)])
     (action,) = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY).actions
     assert action.changes == [Change("compatibility_flags", [], ["nodejs_compat"])]
+
+
+@pytest.mark.usefixtures("values_env")
+@pytest.mark.parametrize(("quota", "warned"), [(3, False), (2, True), (None, False)])
+def test_creating_past_the_secrets_quota_is_warned(quota: int | None, warned: bool) -> None:
+    desired = state(stores=["app"], secrets=[desired_secret("app", n) for n in ("A", "B", "C")])
+    live = live_state(stores=["app"], secrets=[live_secret("app", "A")])
+    live.secret_quota = quota
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    expected = (
+        "the account's Secrets Store quota is 2 secrets, but after this plan there would be 3: "
+        "creates past the quota will fail; delete secrets (--prune) or ask Cloudflare for a "
+        "higher quota"
+    )
+    assert (expected in plan.warnings) is warned
+    assert not any("quota" in w for w in plan.warnings) or warned
