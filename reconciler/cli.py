@@ -70,10 +70,6 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _not_built(name: str) -> None:
-    _fail(f"`reconciler {name}` is not built yet", EXIT_ERROR)
-
-
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:

@@ -81,5 +81,10 @@ def summary_line(plan: Plan, *, drift: bool = False) -> str:
 
 def headline(plan: Plan, *, drift: bool = False) -> str:
     if drift:
-        return "Drift detected" if plan.has_changes else "In sync"
+        if plan.has_changes:
+            return "Drift detected"
+        if plan.unmanaged:
+            # `drift --fail-on unmanaged` exits 2 here: the headline must not read as all clear.
+            return f"In sync, but {len(plan.unmanaged)} unmanaged resource(s) found"
+        return "In sync"
     return "Plan has conflicts" if plan.conflicts else "Plan"
