@@ -128,11 +128,13 @@ class ApiTransport:
         """
         attempt = 0
         while True:
-            await self._limiter.acquire()
             error: ApiError
             retry_after: float | None = None
             try:
                 async with self._slots:
+                    # Inside the slot: a request queued for a slot must still honour a
+                    # pause (Retry-After) that began while it waited.
+                    await self._limiter.acquire()
                     self.request_count += 1
                     response = await self._http.request(
                         method, path, params=params, json=json, files=files, headers=headers
