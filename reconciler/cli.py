@@ -134,6 +134,12 @@ def connection_options(func: F) -> F:
             type=click.IntRange(0),
             help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
         ),
+        click.option(
+            "--timeout",
+            "timeout_s",
+            type=click.FloatRange(min=1, min_open=False),
+            help="Seconds to wait for each API answer before retrying (60).",
+        ),
         click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
     ]
     for option in reversed(options):
@@ -151,6 +157,7 @@ def _connection(kw: dict[str, Any]) -> Connection:
         rate_limit=kw.pop("rate_limit"),
         no_cache=kw.pop("no_cache"),
         max_stores=kw.pop("max_stores"),
+        timeout_s=kw.pop("timeout_s"),
     )
 
 

@@ -6,6 +6,7 @@ planner and applier together in the one direction the design allows.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -15,7 +16,7 @@ from reconciler import local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
 from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.cloudflare.config import ACCOUNT_VAR, DEFAULT_CACHE_DIR, ClientConfig
+from reconciler.cloudflare.config import ACCOUNT_VAR, DEFAULT_CACHE_DIR, ClientConfig, Timeouts
 from reconciler.cloudflare.reader import read_live
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.manifest.merge import ManifestSet
@@ -38,8 +39,16 @@ class Connection:
     rate_limit: int | None = None
     no_cache: bool = False
     max_stores: int | None = None
+    timeout_s: float | None = None
 
     def client_config(self) -> ClientConfig:
+        config = self._base_config()
+        if self.timeout_s is None:
+            return config
+        timeouts = Timeouts(read=self.timeout_s, write=self.timeout_s)
+        return dataclasses.replace(config, timeouts=timeouts)
+
+    def _base_config(self) -> ClientConfig:
         cache_dir = None if self.no_cache else DEFAULT_CACHE_DIR
         if cache_dir is not None:
             local.private_dir(cache_dir.parent)

@@ -82,6 +82,11 @@ def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
             f"{what} failed on Cloudflare's side (HTTP {error.status}: {msg}) after retries; "
             "try again in a few minutes (check https://www.cloudflarestatus.com)."
         )
+    if error.status == 0 and any(t in msg for t in ("ReadTimeout", "WriteTimeout", "PoolTimeout")):
+        return (
+            f"{what} timed out ({msg}) after retries: the API took the request but did not "
+            "answer in time; try again later, or allow more time with --timeout SECONDS."
+        )
     if error.status == 0:
         return (
             f"{what} failed ({msg}) after retries: the API could not be reached; "

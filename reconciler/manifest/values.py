@@ -50,6 +50,9 @@ class ValueSource:
                 raise ValueSourceError(f"the {self.describe()} is not UTF-8 text") from None
             # Files written by editors end with a newline that is not part of the value.
             value = value.removesuffix("\n").removesuffix("\r")
+        if not value:
+            # An unset CI secret often arrives as an empty variable; never store a blank secret.
+            raise ValueSourceError(f"the {self.describe()} is empty; a secret needs a value")
         if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
             raise ValueSourceError(
                 f"the {self.describe()} holds more than {MAX_VALUE_BYTES:,} bytes, "

@@ -195,3 +195,4 @@ def test_a_slow_api_gives_a_clear_error_not_a_hang(manifests: ManifestSet) -> No
     assert "ReadTimeout" in str(caught.value)
     sentence = explain(caught.value)
     assert "after retries" in sentence and "GET" in sentence
+    assert "timed out" in sentence and "--timeout SECONDS" in sentence
