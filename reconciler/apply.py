@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal
 
+from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
@@ -73,6 +74,8 @@ class Applier:
     recreate_pause_s: float = RECREATE_PAUSE_S
     _store_ids: dict[str, str] = field(default_factory=dict)
     _stop: bool = False
+    # What uploads and deletes taught us, so the next plan skips re-reading those workers.
+    _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
 
     async def run(self, plan: Plan) -> ApplyReport:
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
@@ -85,6 +88,9 @@ class Applier:
                 continue
             results = await asyncio.gather(*(self._guarded(a, slots) for a in actions))
             report.outcomes += results
+        if self._cache_changes:
+            cache = ScriptCache.open(self.client.config.cache_dir, self.account)
+            cache.record(self.account, self._cache_changes)
         return report
 
     async def _guarded(self, action: Action, slots: asyncio.Semaphore) -> Outcome:
@@ -223,12 +229,14 @@ class Applier:
     # --- workers ---------------------------------------------------------
 
     async def _worker(self, action: Action) -> None:
+        self._cache_changes[action.name] = None
         if action.action == "delete":
             await self.client.delete_script(self.account, action.name)
             return
         worker = self.desired.workers[action.name]
         upload = build_upload(worker, self._store_ids, tags=[WORKER_TAG])
-        await self.client.upload_script(self.account, action.name, upload)
+        result = await self.client.upload_script(self.account, action.name, upload)
+        self._cache_changes[action.name] = upload_entry(result, upload, worker.script_digest)
 
 
 async def apply_plan(

@@ -15,9 +15,13 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from reconciler.cloudflare.models import UploadResult
+from reconciler.cloudflare.upload import WorkerUpload
 
 CACHE_VERSION = 1
 
@@ -73,6 +77,16 @@ class ScriptCache:
     def put(self, script: str, entry: CachedScript) -> None:
         self._fresh[script] = entry
 
+    def record(self, account_id: str, changes: Mapping[str, CachedScript | None]) -> None:
+        """Merge what apply learnt (uploads; None = deleted or unknown) and save."""
+        self._fresh = {**self._entries, **self._fresh}
+        for script, entry in changes.items():
+            if entry is None:
+                self._fresh.pop(script, None)
+            else:
+                self._fresh[script] = entry
+        self.save(account_id)
+
     def save(self, account_id: str) -> None:
         """Write the entries of this run (scripts no longer listed drop out)."""
         if self.path is None:
@@ -104,3 +118,20 @@ class ScriptCache:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
+
+
+def upload_entry(result: UploadResult, upload: WorkerUpload, digest: str) -> CachedScript | None:
+    """What the next read would learn about a script we just uploaded, so it can skip the reads.
+
+    The settings are the ones we sent; an answer without etag or modified_on gives no entry.
+    """
+    if result.etag is None or result.modified_on is None:
+        return None
+    meta = upload.metadata
+    settings = {
+        "bindings": meta["bindings"],
+        "compatibility_date": meta.get("compatibility_date"),
+        "compatibility_flags": meta["compatibility_flags"],
+        "tags": meta["tags"],
+    }
+    return CachedScript(result.etag, result.modified_on, settings, digest)

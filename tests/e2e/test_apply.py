@@ -22,9 +22,13 @@ def test_quick_start_from_empty_then_no_changes(env: Env) -> None:
     assert all("[reconciler fp=" in s["comment"] for s in state["secrets"])
     assert all(WORKER_TAG in w["tags"] for w in state["scripts"])
 
+    env.clear_log()
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
     assert "No changes." in plan.output
+    # Apply remembered what it uploaded: the plan reads no worker one by one.
+    paths = [r["path"] for r in env.inspect("requests")]
+    assert not [p for p in paths if p.endswith(("/settings", "/content/v2"))], paths
 
     env.clear_log()
     again = env.run("apply", "--auto-approve")
