@@ -11,12 +11,14 @@ import functools
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
 from reconciler import __version__
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate
@@ -345,17 +347,31 @@ def apply(
             ):
                 raise ReconcilerError("apply cancelled; nothing was changed")
             stores = sorted(live.stores)
-            return await session.apply(
-                todo,
-                manifests,
-                live,
-                secret_update=secret_update,
-                on_outcome=lambda o: _progress(console, o, stores),
-            )
+            with _progress_bar(console, len(todo.actions)) as advance:
+
+                def on_outcome(outcome: Outcome) -> None:
+                    _progress(console, outcome, stores)
+                    advance()
+
+                return await session.apply(
+                    todo, manifests, live, secret_update=secret_update, on_outcome=on_outcome
+                )
 
     report = asyncio.run(run())
     if report is not None:
         _report(report)
+
+
+@contextmanager
+def _progress_bar(console: Console, total: int) -> Iterator[Callable[[], None]]:
+    """A live bar on a terminal; CI logs get only the plain per-action lines."""
+    if not console.is_terminal:
+        yield lambda: None
+        return
+    columns = (SpinnerColumn(), TextColumn("applying"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("apply", total=total)
+        yield lambda: progress.advance(task)
 
 
 def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
