@@ -7,6 +7,7 @@ views are JSON types, so a plan round-trips through its JSON file unchanged.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -39,6 +40,8 @@ def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
     A new resource lists only the fields it sets, so empty defaults do not clutter a create.
     """
     old = before or {}
+    if before is not None and _canonical(old) == _canonical(after):
+        return []  # the common no-change case, without DeepDiff's cost
     # threshold 0: always diff key by key, even when the two views share few keys.
     diff = DeepDiff(old, after, ignore_order=False, threshold_to_diff_deeper=0)
     changed = set(diff.affected_root_keys)
@@ -47,6 +50,11 @@ def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
     if before is None:
         changes = [c for c in changes if c.after not in _EMPTY]
     return changes
+
+
+def _canonical(view: dict[str, Any]) -> str:
+    """JSON text tells true from 1 and 1 from 1.0, which == does not."""
+    return json.dumps(view, sort_keys=True, default=str)
 
 
 def secret_bindings(worker: Worker) -> list[tuple[str, tuple[str, str]]]:

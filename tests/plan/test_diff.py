@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifest.values import ValueSource
+from reconciler.plan.compare import field_changes
 from reconciler.plan.diff import NO_KEY_WARNING, compute_plan
 from reconciler.plan.model import SENSITIVE, Change, Plan, PlanOptions
 from reconciler.state import State
@@ -393,3 +394,11 @@ def test_creating_past_the_secrets_quota_is_warned(quota: int | None, warned: bo
     )
     assert (expected in plan.warnings) is warned
     assert not any("quota" in w for w in plan.warnings) or warned
+
+
+def test_json_binding_types_are_compared_exactly() -> None:
+    """true and 1 are equal to Python's ==, but not as JSON binding values."""
+    before = {"bindings.CONFIG": {"json": {"flag": True}, "name": "CONFIG", "type": "json"}}
+    after = {"bindings.CONFIG": {"json": {"flag": 1}, "name": "CONFIG", "type": "json"}}
+    assert [c.field for c in field_changes(before, after)] == ["bindings.CONFIG"]
+    assert field_changes(before, dict(before)) == []
