@@ -197,19 +197,7 @@ def patch_settings(ctx: Ctx) -> Reply:
         new_b, previous = current["bindings"], None
     overrides = {k: body[k] for k in scripts.VERSION_KEYS if k in body}
     overrides.setdefault("annotations", {})  # not inherited across settings updates
-    version = scripts.new_version(
-        ctx,
-        doc["id"],
-        previous,
-        modules=[scripts.Module.from_doc(m) for m in current["modules"]],
-        main=current["main_module"],
-        body=current["body_part"],
-        new_bindings=new_b,
-        keep_types=set(),
-        settings=scripts.settings_from(current, overrides),
-        strict_inherit=True,
-    )
-    doc, _ = scripts.deploy(ctx, doc["id"], version)
+    doc = _redeploy(ctx, doc, current, new_b, previous=previous, overrides=overrides)
     apply_script_settings(doc, body)
     scripts.save(ctx, doc)
     return Reply(result=scripts.settings_json(ctx, doc))
@@ -242,22 +230,35 @@ def _secret_public(b: dict[str, Any]) -> dict[str, Any]:
     return {"name": b["name"], "type": b["type"]}
 
 
-def _rebind(ctx: Ctx, doc: dict[str, Any], new_bindings: list[dict[str, Any]]) -> None:
-    """A new deployed version with the same code and settings but these bindings."""
-    current = scripts.current_version(ctx, doc)
+def _redeploy(
+    ctx: Ctx,
+    doc: dict[str, Any],
+    current: dict[str, Any],
+    new_bindings: list[dict[str, Any]],
+    *,
+    previous: dict[str, Any] | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A new deployed version with the current code, these bindings and settings overrides."""
     version = scripts.new_version(
         ctx,
         doc["id"],
-        None,
+        previous,
         modules=[scripts.Module.from_doc(m) for m in current["modules"]],
         main=current["main_module"],
         body=current["body_part"],
         new_bindings=new_bindings,
         keep_types=set(),
-        settings=scripts.settings_from(current, {}),
+        settings=scripts.settings_from(current, overrides or {}),
         strict_inherit=True,
     )
-    scripts.deploy(ctx, doc["id"], version)
+    deployed, _ = scripts.deploy(ctx, doc["id"], version)
+    return deployed
+
+
+def _rebind(ctx: Ctx, doc: dict[str, Any], new_bindings: list[dict[str, Any]]) -> None:
+    """A new deployed version with the same code and settings but these bindings."""
+    _redeploy(ctx, doc, scripts.current_version(ctx, doc), new_bindings)
 
 
 def put_secret(ctx: Ctx) -> Reply:
