@@ -11,6 +11,11 @@ from reconciler.errors import ApiError
 def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
     what = f"{error.method} {error.path}"
     msg = error.api_message
+    if error.has_code(10000) and error.status == 401:
+        return (
+            f"{what} was refused (10000 authentication error, HTTP 401): the API token was "
+            "not accepted (invalid, expired or revoked); set CLOUDFLARE_API_TOKEN to a valid token."
+        )
     if error.has_code(10000):
         needed = error.permission or "the product permission for this call"
         return (

@@ -202,6 +202,13 @@ def _problem(doc: PositionedDocument, err: ErrorDetails, prefix: PathKey) -> Pro
         message = f"scopes must list at least one of: {', '.join(SCOPES)}"
     elif kind == "literal_error" and isinstance(loc[-1], int) and "scopes" in loc:
         message = f"unknown scope {err.get('input')!r}; {err['msg'].lower()}"
+    elif kind == "string_type" and isinstance(err.get("input"), int | float | bool):
+        got = err.get("input")
+        message = (
+            f"{field_name}: YAML reads {got!r} as a "
+            f"{'boolean' if isinstance(got, bool) else 'number'}; "
+            "write it in quotes to keep it text"
+        )
     elif kind in ("string_type", "list_type", "dict_type", "model_type", "model_attributes_type"):
         message = f"{field_name}: {err['msg'].lower()}"
     return Problem(doc.locate(path), message)

@@ -60,6 +60,14 @@ def test_10000_for_a_read_names_the_read_permission() -> None:
     assert "Secrets Store Read" in explain(err)
 
 
+def test_10000_for_an_unknown_token_says_the_token_is_not_accepted(emu: Emulator) -> None:
+    err = _fail(emu, lambda c: c.list_stores(ACCOUNT), token="revoked-token")
+    assert err.status == 401 and err.codes == (10000,)
+    sentence = explain(err)
+    assert "not accepted (invalid, expired or revoked)" in sentence
+    assert "revoked-token" not in sentence
+
+
 def test_9109_on_user_tokens(emu: Emulator) -> None:
     err = _fail(emu, lambda c: c._call("GET", "/user/tokens"))
     assert err.codes == (9109,)

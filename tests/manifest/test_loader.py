@@ -139,6 +139,15 @@ def test_full_example_loads_into_the_state_model(base: Write) -> None:
         ),
         # bad account id
         ("account_id: nope\n", "m.yaml:1:13: an account_id is 32 lowercase hexadecimal"),
+        # a value YAML reads as a number
+        (
+            "account_id: 11111111111111111111111111111111\n",
+            "m.yaml:1:13: account_id: YAML reads 11111111111111111111111111111111 as a number; write it in quotes",
+        ),
+        (
+            "stores:\n  - name: 2024\n",
+            "m.yaml:2:11: name: YAML reads 2024 as a number; write it in quotes",
+        ),
         # duplicate key within a mapping
         (
             "stores: []\nstores: []\n",
