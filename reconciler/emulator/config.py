@@ -133,6 +133,12 @@ class EmulatorConfig(_Strict):
         except ValidationError as exc:
             # Messages name fields, never token values (pydantic input echo is disabled).
             lines = [
-                f"{'.'.join(str(x) for x in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+                f"{'.'.join(str(x) for x in e['loc']) or '(top)'}: {e['msg']}"
+                + (
+                    " (YAML read a number here: write it in quotes)"
+                    if e["type"] == "string_type" and isinstance(e.get("input"), int | float)
+                    else ""
+                )
+                for e in exc.errors()
             ]
             raise ConfigError(f"invalid emulator config {p}:\n  " + "\n  ".join(lines)) from None

@@ -52,6 +52,7 @@ def test_issue_example_yaml_and_json(tmp_path: Path) -> None:
     ("text", "needle"),
     [
         ("accounts: [{id: nothex}]", "accounts.0.id"),
+        ("accounts: [{id: " + "1" * 32 + "}]", r"accounts.0.id: .*write it in quotes"),
         ("tokens: [{token: t, accounts: ['" + "e" * 32 + "']}]", "unknown account"),
         ("tokens: [{token: t, permissions: [Everything]}]", "unknown permission"),
         ("behaviour: {patch_secret: maybe}", "behaviour.patch_secret"),
