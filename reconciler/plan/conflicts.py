@@ -29,7 +29,7 @@ def _count(actions: list[Action], kind: str, *types: str) -> int:
     return sum(1 for a in actions if a.kind == kind and a.action in types)
 
 
-def store_limit(live: State, actions: list[Action]) -> Conflict | None:
+def store_limit(desired: State, live: State, actions: list[Action]) -> Conflict | None:
     """Stores after the plan (live - deletes + creates) must fit the account's limit."""
     if live.max_stores is None:
         return None
@@ -40,7 +40,7 @@ def store_limit(live: State, actions: list[Action]) -> Conflict | None:
     created = sorted(a.name for a in actions if a.kind == "store" and a.action == "create")
     deleted = {a.name for a in actions if a.kind == "store" and a.action == "delete"}
     kept = [name for name in sorted(live.stores) if name not in deleted]
-    ways = [_way_out(live, name, created) for name in kept]
+    ways = [_way_out(desired, live, name, created) for name in kept]
     return Conflict(
         "store_limit",
         f"the account allows {live.max_stores} secrets store(s), but after this plan there "
@@ -53,8 +53,13 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
-def _way_out(live: State, store: str, created: list[str]) -> str:
+def _way_out(desired: State, live: State, store: str, created: list[str]) -> str:
     """What to do about one live store that is in the way."""
+    if store in desired.stores:
+        return (
+            f"'{store}' is declared too, so declare at most {live.max_stores} store(s): "
+            f"put the secrets meant for {_quoted(created)} in '{store}'"
+        )
     if store_managed(live, store):
         return f"prune '{store}' with --prune (it holds only secrets reconciler manages)"
     instead = f" instead of {_quoted(created)}" if created else ""
@@ -113,7 +118,7 @@ def find_conflicts(
 ) -> list[Conflict]:
     """Every conflict that needs the finished action list, in a stable order."""
     found: list[Conflict] = []
-    limit = store_limit(live, actions)
+    limit = store_limit(desired, live, actions)
     if limit is not None:
         found.append(limit)
     found.extend(dangling_bindings(desired, live, actions))

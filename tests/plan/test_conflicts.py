@@ -70,6 +70,20 @@ CASES = [
         ["creates 'app'", "prune 'old' with --prune"],
     ),
     Case(
+        "store limit with two declared stores says to declare fewer, not to prune",
+        state(
+            stores=["app", "other"],
+            secrets=[desired_secret("app", "A"), desired_secret("other", "B")],
+        ),
+        live_state(stores=["app"], secrets=[live_secret("app", "A")], max_stores=1),
+        ["store_limit"],
+        [
+            "creates 'other' next to the live store(s) 'app'",
+            "'app' is declared too, so declare at most 1 store(s): put the secrets meant for "
+            "'other' in 'app'",
+        ],
+    ),
+    Case(
         "store limit is fine when the old store is pruned",
         state(stores=["app"], secrets=[desired_secret("app", "A")]),
         live_state(stores=["old"], secrets=[live_secret("old", "X")], max_stores=1),
