@@ -274,7 +274,7 @@ def compute_plan(
     planner.quota_warning()
     planner.workers()
     planner.unavailability_notes()
-    actions = order_actions(planner.actions)
+    actions = order_actions(planner.actions, live)
     conflicts = sorted(
         [*planner.missing, *find_conflicts(desired, live, actions, force=options.force)],
         key=lambda c: CONFLICT_KINDS.index(c.kind),

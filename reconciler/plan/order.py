@@ -3,11 +3,17 @@
 Creates go stores, secrets, workers (workers bind secrets, secrets live in stores);
 deletes go the reverse way. Within a group actions are sorted by name so the same
 inputs always give the same plan text.
+
+One exception: stores are scarce. When the plan deletes a store and creates another,
+and the account could not hold both at once, the deleted stores go first (with their
+secrets and the workers being deleted that bind them), or the create would fail.
 """
 
 from __future__ import annotations
 
+from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action
+from reconciler.state import State
 
 _GROUPS: dict[tuple[str, bool], int] = {
     ("store", False): 0,
@@ -25,5 +31,55 @@ def action_rank(action: Action) -> tuple[int, str, str]:
     return (group, action.store or "", action.name)
 
 
-def order_actions(actions: list[Action]) -> list[Action]:
-    return sorted(actions, key=action_rank)
+def order_actions(actions: list[Action], live: State | None = None) -> list[Action]:
+    ordered = sorted(actions, key=action_rank)
+    if live is None or not _needs_room_first(ordered, live):
+        return ordered
+    gone = {a.name for a in ordered if a.kind == "store" and a.action == "delete"}
+    secrets_gone = {
+        (a.store, a.name) for a in ordered if a.kind == "secret" and a.action == "delete"
+    }
+
+    def early(action: Action) -> bool:
+        if action.action != "delete":
+            return False
+        if action.kind == "store":
+            return True
+        if action.kind == "secret":
+            return action.store in gone
+        worker = live.workers.get(action.name)
+        return worker is not None and any(
+            ref[0] in gone and ref in secrets_gone for _, ref in secret_bindings(worker)
+        )
+
+    first = [a for a in ordered if early(a)]
+    deleted_early = {a.name for a in first if a.kind == "worker"}
+    for action in first:
+        if action.kind != "store":
+            continue
+        note = (
+            "deleted before the new store(s) are created: the account holds at most "
+            f"{live.max_stores} store(s)"
+        )
+        binders = sorted(
+            name
+            for name, worker in live.workers.items()
+            if name not in deleted_early
+            and any(ref[0] == action.name for _, ref in secret_bindings(worker))
+        )
+        if binders:
+            note += (
+                f"; worker(s) {', '.join(repr(b) for b in binders)} bind its secrets and "
+                "cannot read them until apply updates them"
+            )
+        action.reason = f"{action.reason}; {note}" if action.reason else note
+    return first + [a for a in ordered if not early(a)]
+
+
+def _needs_room_first(actions: list[Action], live: State) -> bool:
+    """True when creating the new stores before deleting the old ones would pass the limit."""
+    if live.max_stores is None:
+        return False
+    creates = sum(1 for a in actions if a.kind == "store" and a.action == "create")
+    deletes = sum(1 for a in actions if a.kind == "store" and a.action == "delete")
+    return creates > 0 and deletes > 0 and len(live.stores) + creates > live.max_stores

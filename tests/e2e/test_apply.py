@@ -202,3 +202,18 @@ def test_partial_failure_reports_done_failed_and_not_started(env: Env) -> None:
     rerun = env.run("apply", "--auto-approve")
     assert rerun.exit_code == 0, rerun.output
     assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_renaming_the_only_store_makes_room_first(env: Env) -> None:
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    for name in ("manifests/secrets.yaml", "manifests/workers.yaml"):
+        path = env.root / name
+        path.write_text(path.read_text().replace("prod-secrets", "main-secrets"))
+    plan = env.run("plan", "--prune", "--format", "json")
+    assert plan.exit_code == 0, plan.output
+    order = [(a["action"], a["kind"]) for a in json.loads(plan.output)["actions"]]
+    assert order.index(("delete", "store")) < order.index(("create", "store"))
+    result = env.run("apply", "--prune", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    assert [s["name"] for s in env.inspect("state")["stores"]] == ["main-secrets"]
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0

@@ -402,3 +402,36 @@ def test_json_binding_types_are_compared_exactly() -> None:
     after = {"bindings.CONFIG": {"json": {"flag": 1}, "name": "CONFIG", "type": "json"}}
     assert [c.field for c in field_changes(before, after)] == ["bindings.CONFIG"]
     assert field_changes(before, dict(before)) == []
+
+
+@pytest.mark.usefixtures("values_env")
+def test_a_store_swap_under_the_limit_deletes_the_old_store_first() -> None:
+    """Rename a store when the account holds one: delete first, or the create answers 1003."""
+    desired = state(
+        stores=["other"],
+        secrets=[desired_secret("other", "A")],
+        workers=[worker("api", bindings=[secret_binding("KEY", "other", "A")])],
+    )
+    live = live_state(
+        stores=["app"],
+        secrets=[live_secret("app", "A")],
+        workers=[worker("api", bindings=[secret_binding("KEY", "app", "A")])],
+        max_stores=1,
+    )
+    plan = compute_plan(desired, live, options=PlanOptions(prune=True), fingerprint_key=KEY)
+    assert plan.conflicts == []
+    assert labels(plan) == [
+        ("delete", "secret", "app/A"),
+        ("delete", "store", "app"),
+        ("create", "store", "other"),
+        ("create", "secret", "other/A"),
+        ("update", "worker", "api"),
+    ]
+    reason = plan.actions[1].reason
+    assert "deleted before the new store(s) are created" in reason
+    assert "worker(s) 'api' bind its secrets" in reason
+    # With room to spare, the usual order stands: create first, delete last.
+    live.max_stores = 2
+    roomy = compute_plan(desired, live, options=PlanOptions(prune=True), fingerprint_key=KEY)
+    assert labels(roomy)[0] == ("create", "store", "other")
+    assert labels(roomy)[-1] == ("delete", "store", "app")
