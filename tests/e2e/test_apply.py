@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
+
+from reconciler.emulator.config import EmulatorConfig
 from reconciler.markers import WORKER_TAG
-from tests.e2e.conftest import Env
+from tests.e2e.conftest import Env, start_env
 
 
 def _secret_ids(env: Env) -> dict[str, str]:
@@ -217,3 +221,50 @@ def test_renaming_the_only_store_makes_room_first(env: Env) -> None:
     assert result.exit_code == 0, result.output
     assert [s["name"] for s in env.inspect("state")["stores"]] == ["main-secrets"]
     assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def _store_and_ids(env: Env) -> tuple[str, dict[str, str]]:
+    return env.inspect("state")["stores"][0]["id"], _secret_ids(env)
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "expected"),
+    [
+        # The observed API: PATCH with a value answers 1001, so apply falls back.
+        ("reject_value", ["PATCH", "DELETE", "POST"]),
+        # The newer schema: PATCH with a value works, nothing else is sent.
+        ("accept", ["PATCH"]),
+    ],
+)
+def test_secret_update_patch_tries_patch_first(
+    behaviour: str, expected: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = EmulatorConfig.model_validate({"behaviour": {"patch_secret": behaviour}})
+    for env in start_env(config, tmp_path, monkeypatch):
+        assert env.run("apply", "--auto-approve").exit_code == 0
+        (env.root / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_PATCHED\n")
+        env.clear_log()
+        result = env.run("apply", "--auto-approve", "--secret-update", "patch")
+        assert result.exit_code == 0, result.output
+        assert [m for m, _ in env.writes()] == expected
+        assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_comment_patch_refused_with_1001_falls_back_to_recreate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = EmulatorConfig.model_validate({"behaviour": {"patch_secret": "reject_all"}})
+    for env in start_env(config, tmp_path, monkeypatch):
+        assert env.run("apply", "--auto-approve").exit_code == 0
+        store_id, ids = _store_and_ids(env)
+        env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v2)")
+        env.clear_log()
+        result = env.run("apply", "--auto-approve")
+        assert result.exit_code == 0, result.output
+        secret_path = f"/secrets_store/stores/{store_id}/secrets"
+        assert env.writes() == [
+            ("PATCH", f"{secret_path}/{ids['WEBHOOK_SIGNING_KEY']}"),
+            ("DELETE", f"{secret_path}/{ids['WEBHOOK_SIGNING_KEY']}"),
+            ("POST", secret_path),
+        ]
+        assert env.run("plan", "--detailed-exitcode").exit_code == 0
