@@ -1,0 +1,87 @@
+"""A secret deleted for replacement whose recreate keeps failing is reported as ABSENT."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.apply import Applier, ApplyReport
+from reconciler.cli import _report
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.config import Backoff, ClientConfig
+from reconciler.cloudflare.reader import read_live
+from reconciler.emulator.app import create_app
+from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
+from reconciler.errors import ApplyError
+from reconciler.manifest.merge import load_manifests
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.model import PlanOptions
+from tests.e2e.conftest import REPO
+
+KEY = b"absent-test-key"
+
+
+class FailSecretCreates(httpx.AsyncBaseTransport):
+    """The emulator, except that secret creates answer 503 once `armed`.
+
+    The emulator cannot fail the second half of a delete-then-create on cue; this seam can.
+    """
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.armed = False
+        self.refused = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.method == "POST" and request.url.path.endswith("/secrets"):
+            self.refused += 1
+            return httpx.Response(
+                503, json={"success": False, "errors": [{"code": 10002, "message": "down"}]}
+            )
+        return await self.inner.handle_async_request(request)
+
+
+def test_failed_recreate_is_retried_then_reported_absent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    monkeypatch.chdir(tmp_path)
+    transport = FailSecretCreates(httpx.ASGITransport(app=create_app()))
+    config = ClientConfig(
+        token=DEFAULT_TOKEN,
+        base_url="http://127.0.0.1/client/v4",
+        transport=transport,
+        max_retries=1,
+        backoff=Backoff(base_s=0.001),
+    )
+
+    async def apply_once() -> ApplyReport:
+        manifests = load_manifests(["manifests"])
+        async with CloudflareClient(config) as client:
+            live = await read_live(client, DEFAULT_ACCOUNT_ID)
+            plan = compute_plan(manifests.state, live, options=PlanOptions(), fingerprint_key=KEY)
+            applier = Applier(
+                client, DEFAULT_ACCOUNT_ID, manifests.state, live, KEY, recreate_pause_s=0.0
+            )
+            return await applier.run(plan)
+
+    assert asyncio.run(apply_once()).ok
+    (tmp_path / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_NEW\n")
+    transport.armed = True
+    report = asyncio.run(apply_once())
+
+    assert not report.ok
+    assert report.absent_secrets == ["prod-secrets/STRIPE_KEY"]
+    # Retried at apply level (3 tries), each try retried once by the client after its 503.
+    assert transport.refused == 3 * 2
+    with pytest.raises(ApplyError) as info:
+        _report(report)
+    assert "secret prod-secrets/STRIPE_KEY was deleted for replacement" in str(info.value)
+    assert "it is ABSENT now. Rerun `reconciler apply` to recreate it" in str(info.value)
+
+    transport.armed = False
+    assert asyncio.run(apply_once()).ok, "a rerun recreates the secret"
