@@ -166,10 +166,11 @@ def _connection(kw: dict[str, Any]) -> Connection:
 def _logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
-    # httpx logs full URLs at INFO; ours are enough and never carry secrets either way.
-    logging.getLogger("httpx").setLevel(max(level, logging.WARNING))
+    # Our client logs each call (method, path, status); httpx's and asyncio's lines add noise.
+    for noisy in ("httpx", "httpcore", "asyncio"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
 plan_options = [

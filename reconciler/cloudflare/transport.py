@@ -147,6 +147,7 @@ class ApiTransport:
                 if not idempotent:
                     raise Ambiguous(error) from None
             else:
+                log.info("%s %s -> %d", method, path, response.status_code)
                 retry_after = self._limiter.observe(response.headers)
                 if response.is_success:
                     return response

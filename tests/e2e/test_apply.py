@@ -268,3 +268,12 @@ def test_comment_patch_refused_with_1001_falls_back_to_recreate(
             ("POST", secret_path),
         ]
         assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_verbose_logs_each_call_without_token_or_values(env: Env) -> None:
+    result = env.run("apply", "--auto-approve", "-v")
+    assert result.exit_code == 0, result.output
+    assert "INFO reconciler.cloudflare: GET /accounts -> 200" in result.output
+    assert "/workers/scripts/payments-api -> 200" in result.output
+    assert "local-dev-token" not in result.output
+    assert "sk_test_FAKE" not in result.output
