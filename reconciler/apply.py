@@ -18,7 +18,7 @@ from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
-from reconciler.markers import WORKER_TAG, format_comment
+from reconciler.markers import WORKER_TAG, format_comment, parse_comment
 from reconciler.plan.fingerprint import marked_comment
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
@@ -74,6 +74,8 @@ class Applier:
     recreate_pause_s: float = RECREATE_PAUSE_S
     _store_ids: dict[str, str] = field(default_factory=dict)
     _stop: bool = False
+    # Secrets deleted for replacement and not yet recreated: absent right now.
+    _absent_now: set[str] = field(default_factory=set)
     # What uploads and deletes taught us, so the next plan skips re-reading those workers.
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
 
@@ -84,7 +86,7 @@ class Applier:
         for _, group in groupby(plan.actions, key=lambda a: action_rank(a)[0]):
             actions = list(group)
             if self._stop:
-                report.outcomes += [Outcome(a, "not_started") for a in actions]
+                report.outcomes += [self._emit(Outcome(a, "not_started")) for a in actions]
                 continue
             results = await asyncio.gather(*(self._guarded(a, slots) for a in actions))
             report.outcomes += results
@@ -96,17 +98,28 @@ class Applier:
     async def _guarded(self, action: Action, slots: asyncio.Semaphore) -> Outcome:
         async with slots:
             if self._stop:
-                outcome = Outcome(action, "not_started")
-            else:
-                try:
-                    await self._execute(action)
-                    outcome = Outcome(action, "done")
-                except _SecretAbsentError as exc:
-                    self._stop = True
-                    outcome = Outcome(action, "failed", exc.cause, secret_absent=True)
-                except ReconcilerError as exc:
-                    self._stop = True
-                    outcome = Outcome(action, "failed", exc)
+                return self._emit(Outcome(action, "not_started"))
+            try:
+                await self._execute(action)
+                outcome = Outcome(action, "done")
+            except _SecretAbsentError as exc:
+                outcome = Outcome(action, "failed", exc.cause, secret_absent=True)
+            except ReconcilerError as exc:
+                outcome = Outcome(action, "failed", exc)
+            except asyncio.CancelledError:
+                # Interrupted (Ctrl-C): a secret caught between delete and create must be named.
+                if action.label in self._absent_now:
+                    interrupted = ReconcilerError("interrupted between the delete and the create")
+                    self._emit(Outcome(action, "failed", interrupted, secret_absent=True))
+                raise
+            except Exception as exc:  # a bug of ours must still end in the report
+                message = f"internal error: {type(exc).__name__}: {exc}"
+                outcome = Outcome(action, "failed", ReconcilerError(message))
+            if outcome.status == "failed":
+                self._stop = True
+        return self._emit(outcome)
+
+    def _emit(self, outcome: Outcome) -> Outcome:
         if self.on_outcome is not None:
             self.on_outcome(outcome)
         return outcome
@@ -126,9 +139,32 @@ class Applier:
             record = await self.client.create_store(self.account, action.name)
             self._store_ids[action.name] = record.id
         elif action.action == "delete":
-            # The plan deletes a store only together with its managed secrets.
-            await self.client.delete_store(self.account, self._store_id(action.name), force=True)
+            await self._delete_store(action.name)
         # adopt: nothing to call; the store is declared from now on.
+
+    async def _delete_store(self, name: str) -> None:
+        """The plan deletes a store only with its managed secrets (deleted just before).
+
+        Force only when what is left is ours: a secret someone added since the plan was
+        read makes the store not ours any more, and it stays.
+        """
+        store_id = self._store_id(name)
+        try:
+            await self.client.delete_store(self.account, store_id, force=False)
+            return
+        except ApiError as exc:
+            if exc.status != 409:
+                raise
+        left = await self.client.list_secrets(self.account, store_id)
+        theirs = sorted(
+            r.name for r in left if r.status != "deleted" and not parse_comment(r.comment)[1]
+        )
+        if theirs:
+            raise ReconcilerError(
+                f"store {name!r} was not deleted: it now holds secrets reconciler does not "
+                f"manage ({', '.join(theirs)}); move or delete them, then run apply again"
+            )
+        await self.client.delete_store(self.account, store_id, force=True)
 
     def _store_id(self, name: str) -> str:
         store_id = self._store_ids.get(name)
@@ -166,7 +202,11 @@ class Applier:
         return comment, value
 
     async def _create_secret(
-        self, store_id: str, secret: Secret, prepared: tuple[str, str] | None = None
+        self,
+        store_id: str,
+        secret: Secret,
+        prepared: tuple[str, str] | None = None,
+        replacing: str | None = None,
     ) -> None:
         comment, value = prepared or self._comment_and_value(secret)
         await self.client.create_secret(
@@ -176,15 +216,15 @@ class Applier:
             value=value,
             scopes=secret.scopes,
             comment=comment,
+            replacing=replacing,
         )
 
     async def _update_secret(self, store_id: str, desired: Secret, live: Secret) -> None:
         """Comment/scopes by PATCH without value or name; on 1001, delete then recreate."""
         assert live.id is not None
-        if self.fingerprint_key is not None:
-            comment, _ = self._comment_and_value(desired)
-        else:
-            comment = format_comment(desired.comment, live.fingerprint)
+        # The value does not change here, so the recorded fingerprint stays as it is: a
+        # fingerprint of the manifest's value now would claim a value nobody wrote.
+        comment = format_comment(desired.comment, live.fingerprint)
         try:
             await self.client.patch_secret(
                 self.account, store_id, live.id, comment=comment, scopes=desired.scopes
@@ -196,7 +236,7 @@ class Applier:
 
     async def _patch_value(self, store_id: str, desired: Secret, live: Secret) -> bool:
         """Opt-in: PATCH with the value; False when the API refuses it (1001)."""
-        assert live.id is not None and live.managed
+        assert live.id is not None
         comment, value = self._comment_and_value(desired)
         try:
             await self.client.patch_secret(
@@ -216,10 +256,13 @@ class Applier:
     async def _recreate(self, store_id: str, desired: Secret, live_id: str) -> None:
         """Delete then create, back to back; a failed recreate is retried, then reported loudly."""
         prepared = self._comment_and_value(desired)  # read the value before deleting anything
+        label = f"{desired.store}/{desired.name}"
         await self.client.delete_secret(self.account, store_id, live_id)
+        self._absent_now.add(label)
         for attempt in range(RECREATE_ATTEMPTS):
             try:
-                await self._create_secret(store_id, desired, prepared)
+                await self._create_secret(store_id, desired, prepared, replacing=live_id)
+                self._absent_now.discard(label)
                 return
             except ReconcilerError as exc:
                 if attempt == RECREATE_ATTEMPTS - 1:

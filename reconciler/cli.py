@@ -67,7 +67,10 @@ def handle_errors(func: F) -> F:
         except ReconcilerError as exc:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
-            _fail("interrupted", EXIT_ERROR)
+            _fail(
+                "interrupted; run the command again (apply converges from where it stopped)",
+                EXIT_ERROR,
+            )
 
     return wrapper  # type: ignore[return-value]
 
@@ -321,12 +324,17 @@ def apply(
     """Carry out the plan: plan, confirm, apply; or apply a saved plan with --plan."""
     connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
+    if plan_file is not None and (prune or force or replace):
+        raise ConfigError(
+            "--prune, --force and --replace belong to the saved plan; "
+            "pass them to `reconciler plan --out` and apply that plan"
+        )
     saved = read_plan(plan_file) if plan_file is not None else None
     console = Console(soft_wrap=True)
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ConfigError(
             "apply asks for confirmation, but there is no terminal; "
-            "pass --auto-approve, or apply a reviewed plan with --plan PLANFILE --auto-approve"
+            "pass --auto-approve, or apply a reviewed plan with --plan PLANFILE"
         )
 
     async def run() -> ApplyReport | None:
@@ -383,10 +391,19 @@ def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
     elif outcome.status == "failed":
         reason = _sentence(outcome.error, stores)
         console.print(f"[red]failed[/]  {what}: {reason}", highlight=False)
+        if outcome.secret_absent:
+            console.print(f"[bold red]{_absent_warning(action.label)}[/]", highlight=False)
     else:
         console.print(
             f"[yellow]skipped[/] {what} (not started after an earlier failure)", highlight=False
         )
+
+
+def _absent_warning(label: str) -> str:
+    return (
+        f"WARNING: secret {label} was deleted for replacement and could not be recreated; "
+        "it is ABSENT now. Rerun `reconciler apply` to recreate it."
+    )
 
 
 def _sentence(error: Exception | None, stores: list[str] | None = None) -> str:
@@ -405,11 +422,7 @@ def _report(report: ApplyReport) -> None:
         *(f"  failed: {o.action.action} {o.action.kind} {o.action.label}" for o in failed),
         *(f"  not started: {o.action.action} {o.action.kind} {o.action.label}" for o in waiting),
     ]
-    for label in report.absent_secrets:
-        lines.append(
-            f"  WARNING: secret {label} was deleted for replacement and could not be recreated; "
-            "it is ABSENT now. Rerun `reconciler apply` to recreate it."
-        )
+    lines += [f"  {_absent_warning(label)}" for label in report.absent_secrets]
     lines.append("Fix the cause and run apply again: it converges from where it stopped.")
     raise ApplyError("\n".join(lines), report)
 

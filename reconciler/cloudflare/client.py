@@ -136,6 +136,7 @@ class CloudflareClient:
         value: str,
         scopes: list[str] | frozenset[str],
         comment: str | None,
+        replacing: str | None = None,
     ) -> SecretRecord:
         path = _ss(account, f"/stores/{_q(store_id)}/secrets")
         item: dict[str, Any] = {"name": name, "value": value, "scopes": sorted(scopes)}
@@ -150,7 +151,15 @@ class CloudflareClient:
         async def find() -> SecretRecord | None:
             raw = await self._t.paged(path, SECRETS_PER_PAGE, {"search": name})
             found = parse_many(SecretRecord, raw, "GET", path)
-            return next((r for r in found if r.name == name), None)
+            # The secret this one replaces may still be listed while its deletion completes.
+            return next(
+                (
+                    r
+                    for r in found
+                    if r.name == name and r.id != replacing and r.status != "deleted"
+                ),
+                None,
+            )
 
         return await self._t.create_once(send, find, f"secret {name!r}", path)
 

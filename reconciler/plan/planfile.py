@@ -18,7 +18,10 @@ from reconciler.plan.render_json import render_json
 def write_plan(plan: Plan, path: Path) -> None:
     """Write atomically, so an interrupted run never leaves half a plan for apply to read."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
+    except OSError as exc:
+        raise ConfigError(f"cannot write plan file {path}: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))

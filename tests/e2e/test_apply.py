@@ -277,3 +277,40 @@ def test_verbose_logs_each_call_without_token_or_values(env: Env) -> None:
     assert "/workers/scripts/payments-api -> 200" in result.output
     assert "local-dev-token" not in result.output
     assert "sk_test_FAKE" not in result.output
+
+
+def test_comment_update_keeps_the_recorded_fingerprint(env: Env) -> None:
+    """An update never writes a value, so it must not stamp a new value's fingerprint."""
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v2)")
+    assert env.run("plan", "--out", "plan.json").exit_code == 0
+    # The value changes after the plan was reviewed: the reviewed plan only updates the comment.
+    (env.root / "manifests/dev-secrets/webhook-signing-key.txt").write_text("whsec_NEW\n")
+    applied = env.run("apply", "--plan", "plan.json")
+    assert applied.exit_code == 0, applied.output
+    replan = env.run("plan", "--format", "json")
+    actions = [(a["action"], a["name"]) for a in json.loads(replan.output)["actions"]]
+    assert actions == [("replace", "WEBHOOK_SIGNING_KEY")], "the new value is still to be written"
+
+
+def test_saved_plan_refuses_plan_flags(env: Env) -> None:
+    assert env.run("plan", "--out", "plan.json").exit_code == 0
+    result = env.run("apply", "--plan", "plan.json", "--prune")
+    assert result.exit_code == 1
+    assert "--prune, --force and --replace belong to the saved plan" in result.output
+
+
+def test_unwritable_plan_file_is_a_clear_error(env: Env) -> None:
+    result = env.run("plan", "--out", "no/such/dir/plan.json")
+    assert result.exit_code == 1
+    assert "Error: cannot write plan file no/such/dir/plan.json" in result.output
+
+
+def test_adopting_with_secret_update_patch(env: Env) -> None:
+    with env.api() as api:
+        store = api.post("/secrets_store/stores", json={"name": "prod-secrets"}).json()["result"]
+    env.seed_secret(store["id"], "STRIPE_KEY", value="old")
+    result = env.run("apply", "--auto-approve", "--secret-update", "patch")
+    assert result.exit_code == 0, result.output
+    assert "done    adopt secret prod-secrets/STRIPE_KEY" in result.output
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
