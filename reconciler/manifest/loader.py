@@ -5,6 +5,7 @@ Cross-file checks and the build of the Desired state live in merge.py.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -202,16 +203,32 @@ def _problem(doc: PositionedDocument, err: ErrorDetails, prefix: PathKey) -> Pro
         message = f"scopes must list at least one of: {', '.join(SCOPES)}"
     elif kind == "literal_error" and isinstance(loc[-1], int) and "scopes" in loc:
         message = f"unknown scope {err.get('input')!r}; {err['msg'].lower()}"
-    elif kind == "string_type" and isinstance(err.get("input"), int | float | bool):
+    elif kind in ("string_type", "invalid-json-value") and _yaml_typed(err.get("input")):
         got = err.get("input")
         message = (
-            f"{field_name}: YAML reads {got!r} as a "
-            f"{'boolean' if isinstance(got, bool) else 'number'}; "
+            f"{field_name}: YAML reads {_yaml_text(got)} as a {_yaml_typed(got)}; "
             "write it in quotes to keep it text"
         )
     elif kind in ("string_type", "list_type", "dict_type", "model_type", "model_attributes_type"):
         message = f"{field_name}: {err['msg'].lower()}"
     return Problem(doc.locate(path), message)
+
+
+def _yaml_typed(value: object) -> str:
+    """What YAML made of an unquoted scalar that was meant as text ('' if text)."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, datetime.date):
+        return "date"
+    if isinstance(value, bytes):
+        return "binary value"
+    return ""
+
+
+def _yaml_text(value: object) -> str:
+    return value.isoformat() if isinstance(value, datetime.date) else repr(value)
 
 
 _KEYS: dict[str, tuple[str, ...]] = {

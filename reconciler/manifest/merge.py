@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reconciler.errors import Location, ManifestError, Problem
+from reconciler.errors import Location, ManifestError, Problem, ValueSourceError
 from reconciler.manifest.loader import LoadedDocument, discover, load_documents_from
 from reconciler.manifest.models import (
     JsonBinding,
@@ -21,7 +21,7 @@ from reconciler.manifest.models import (
     SecretsStoreSecretBinding,
     WorkerSpec,
 )
-from reconciler.manifest.values import MAX_VALUE_BYTES, ValueSource
+from reconciler.manifest.values import ValueSource
 from reconciler.state import Binding, Module, Secret, State, Store, Worker, script_digest
 
 
@@ -66,11 +66,9 @@ class _Checker:
         where = doc.at("secrets", index, "value_from")
         if spec.value_from.env is not None:
             source = ValueSource(env=spec.value_from.env)
-            value = os.environ.get(spec.value_from.env)
-            if value is not None and len(value.encode("utf-8")) > MAX_VALUE_BYTES:
-                self.add(
-                    where, f"the {source.describe()} holds more than {MAX_VALUE_BYTES:,} bytes"
-                )
+            # Unset is fine here: CI may set a variable only in the jobs that plan or apply.
+            if source.available():
+                self.check_readable(where, source)
             return source
         assert spec.value_from.file is not None
         relative = Path(spec.value_from.file)
@@ -93,9 +91,16 @@ class _Checker:
                 return source
         if not path.is_file():
             self.add(where, f"value_from file {relative} does not exist (looked for {path})")
-        elif path.stat().st_size > MAX_VALUE_BYTES + 2:  # a trailing newline is not part of it
-            self.add(where, f"value_from file {relative} holds more than {MAX_VALUE_BYTES:,} bytes")
+        else:
+            self.check_readable(where, source)
         return source
+
+    def check_readable(self, where: Location, source: ValueSource) -> None:
+        """The reader's own rules (size, encoding, not empty); the value is dropped at once."""
+        try:
+            source.read()
+        except ValueSourceError as exc:
+            self.add(where, str(exc))
 
 
 def _binding(spec: object) -> Binding:

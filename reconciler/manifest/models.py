@@ -8,7 +8,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    WithJsonSchema,
+    model_validator,
+)
 
 from reconciler.state import SCOPES
 
@@ -94,7 +102,8 @@ class SecretSpec(_Strict):
     store: ResourceName = Field(description="the name of a store declared in the manifests")
     value_from: ValueFrom
     scopes: Annotated[list[Scope], Field(min_length=1)]
-    comment: str = ""
+    # Trailing whitespace (a `|` block's newline) would not survive the marker: strip it.
+    comment: Annotated[str, AfterValidator(str.rstrip)] = ""
 
     @model_validator(mode="before")
     @classmethod
@@ -116,7 +125,7 @@ class PlainTextBinding(_Strict):
 class JsonBinding(_Strict):
     type: Literal["json"]
     name: BindingName
-    json_: Any = Field(alias="json")
+    json_: JsonValue = Field(alias="json")
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

@@ -148,6 +148,15 @@ def test_full_example_loads_into_the_state_model(base: Write) -> None:
             "stores:\n  - name: 2024\n",
             "m.yaml:2:11: name: YAML reads 2024 as a number; write it in quotes",
         ),
+        (
+            "workers:\n  - {name: w, script: w.js, compatibility_date: 2025-01-01}\n",
+            "m.yaml:2:49: compatibility_date: YAML reads 2025-01-01 as a date; write it in quotes",
+        ),
+        (
+            "workers:\n  - name: w\n    script: w.js\n    bindings:\n"
+            "      - {type: json, name: J, json: {since: 2025-01-01}}\n",
+            "m.yaml:5:45: since: YAML reads 2025-01-01 as a date; write it in quotes",
+        ),
         # duplicate key within a mapping
         (
             "stores: []\nstores: []\n",
@@ -245,8 +254,8 @@ def test_value_sources_over_the_limit(base: Write, monkeypatch: pytest.MonkeyPat
     )
     problems = problems_of("m.yaml")
     assert problems == [
-        "m.yaml:4:40: value_from file big.txt holds more than 65,536 bytes",
-        "m.yaml:5:40: the environment variable BIG_VALUE holds more than 65,536 bytes",
+        "m.yaml:4:40: the file big.txt holds more than 65,536 bytes, the Secrets Store limit",
+        "m.yaml:5:40: the environment variable BIG_VALUE holds more than 65,536 bytes, the Secrets Store limit",
     ]
     assert not any("yyyy" in p or "xxxx" in p for p in problems)
 
@@ -315,3 +324,33 @@ def test_digest_changes_with_scripts_and_manifests(base: Write) -> None:
     assert load("m.yaml").digest == first
     base("w.js", "export default {}\n")
     assert load("m.yaml").digest != first
+
+
+def test_comment_trailing_whitespace_is_dropped(base: Write) -> None:
+    """A `|` block ends with a newline the marker would swallow: it must not count."""
+    base(
+        "m.yaml",
+        STORE
+        + "secrets:\n  - name: K\n    store: prod\n    value_from: {file: secret.txt}\n"
+        + "    scopes: [workers]\n    comment: |\n      rotated monthly\n",
+    )
+    assert load("m.yaml").state.secrets[("prod", "K")].comment == "rotated monthly"
+
+
+def test_validate_and_plan_share_one_size_rule(base: Write) -> None:
+    """65,537 bytes without a trailing newline is over the limit for validate too."""
+    base("edge.txt", "x" * 65_537)
+    base("ok.txt", "x" * 65_536 + "\n")
+    base("empty.txt", "\n")
+    base(
+        "m.yaml",
+        STORE
+        + "secrets:\n"
+        + "  - {name: A, store: prod, value_from: {file: edge.txt}, scopes: [workers]}\n"
+        + "  - {name: B, store: prod, value_from: {file: ok.txt}, scopes: [workers]}\n"
+        + "  - {name: C, store: prod, value_from: {file: empty.txt}, scopes: [workers]}\n",
+    )
+    assert problems_of("m.yaml") == [
+        "m.yaml:4:40: the file edge.txt holds more than 65,536 bytes, the Secrets Store limit",
+        "m.yaml:6:40: the file empty.txt is empty; a secret needs a value",
+    ]
