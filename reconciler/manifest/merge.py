@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -219,12 +219,16 @@ def merge(
 
     if check.problems:
         raise ManifestError(check.problems)
-    digest = hashlib.sha256()
-    for doc in documents:
-        digest.update(str(doc.path).encode() + b"\0" + doc.path.read_bytes() + b"\0")
-    for name in sorted(check.hashed):
-        digest.update(name.encode() + b"\0" + check.hashed[name] + b"\0")
-    return ManifestSet(state, "sha256:" + digest.hexdigest(), [d.path for d in documents])
+    files = list(dict.fromkeys(d.path for d in documents))
+    return ManifestSet(state, _digest(files, check.hashed.values()), files)
+
+
+def _digest(manifests: list[Path], scripts: Iterable[bytes]) -> str:
+    """What a saved plan was made from: file contents only, so the working directory a
+    command runs from (and so the paths it prints) does not make a plan look stale."""
+    contents = [p.read_bytes() for p in manifests] + list(scripts)
+    hashes = sorted(hashlib.sha256(c).hexdigest() for c in contents)
+    return "sha256:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 
 def _check_bindings(

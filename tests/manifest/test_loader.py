@@ -354,3 +354,13 @@ def test_validate_and_plan_share_one_size_rule(base: Write) -> None:
         "m.yaml:4:40: the file edge.txt holds more than 65,536 bytes, the Secrets Store limit",
         "m.yaml:6:40: the file empty.txt is empty; a secret needs a value",
     ]
+
+
+def test_digest_does_not_depend_on_the_working_directory(
+    base: Write, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base("m/m.yaml", "workers:\n  - {name: a, script: w.js}\n")
+    base("m/w.js", "export default {}\n")
+    from_root = load("m").digest
+    monkeypatch.chdir(tmp_path / "m")
+    assert load(".").digest == from_root
