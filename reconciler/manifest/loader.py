@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 from reconciler.errors import Location, Problem
 from reconciler.manifest.models import (
     BINDING_TYPES,
+    EXTENSION_PREFIX,
     AccountId,
     SecretSpec,
     StoreSpec,
@@ -62,7 +63,7 @@ def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocum
     data = doc.data
     assert isinstance(data, dict)
     for key in data:
-        if key != "account_id" and key not in _SECTIONS:
+        if key != "account_id" and key not in _SECTIONS and not key.startswith(EXTENSION_PREFIX):
             problems.append(
                 Problem(doc.keys[(key,)], f"unknown key {key!r}; {_expected_keys((key,))}")
             )

@@ -164,8 +164,18 @@ class WorkerSpec(_Strict):
     )
 
 
+# Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).
+EXTENSION_PREFIX = "x-"
+
+
 class ManifestDocument(_Strict):
     """One YAML document; a manifest set merges any number of them."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        json_schema_extra={"patternProperties": {f"^{EXTENSION_PREFIX}": {}}},
+    )
 
     account_id: AccountId | None = None
     stores: list[StoreSpec] = Field(default_factory=list)

@@ -49,29 +49,42 @@ class _Converter:
     def convert(self, node: yaml.Node, path: PathKey, doc: PositionedDocument) -> Any:
         doc.values[path] = _loc(self.file, node)
         if isinstance(node, yaml.MappingNode):
-            result: dict[Any, Any] = {}
-            for key_node, value_node in node.value:
-                key = self.constructor.construct_object(key_node, deep=True)
-                if not isinstance(key, str):
-                    self.problems.append(
-                        Problem(_loc(self.file, key_node), f"keys must be text, got {key!r}")
-                    )
-                    continue
-                if key in result:
-                    self.problems.append(
-                        Problem(
-                            _loc(self.file, key_node),
-                            f"duplicate key {key!r} in the same mapping",
-                            (doc.keys[(*path, key)],),
-                        )
-                    )
-                    continue
-                doc.keys[(*path, key)] = _loc(self.file, key_node)
-                result[key] = self.convert(value_node, (*path, key), doc)
-            return result
+            return self._mapping(node, path, doc)
         if isinstance(node, yaml.SequenceNode):
             return [self.convert(item, (*path, i), doc) for i, item in enumerate(node.value)]
         return self.constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey, doc: PositionedDocument) -> Any:
+        # `<<: *anchor` merge keys: PyYAML puts the merged pairs first; a later pair
+        # overrides a merged one (as yaml.safe_load does), two explicit ones are duplicates.
+        explicit = sum(1 for k, _ in node.value if k.tag != "tag:yaml.org,2002:merge")
+        self.constructor.flatten_mapping(node)
+        first_explicit = len(node.value) - explicit
+        result: dict[Any, Any] = {}
+        from_merge: set[str] = set()
+        for i, (key_node, value_node) in enumerate(node.value):
+            key = self.constructor.construct_object(key_node, deep=True)
+            if not isinstance(key, str):
+                self.problems.append(
+                    Problem(_loc(self.file, key_node), f"keys must be text, got {key!r}")
+                )
+                continue
+            if key in result and key not in from_merge:
+                self.problems.append(
+                    Problem(
+                        _loc(self.file, key_node),
+                        f"duplicate key {key!r} in the same mapping",
+                        (doc.keys[(*path, key)],),
+                    )
+                )
+                continue
+            if i < first_explicit:
+                from_merge.add(key)
+            else:
+                from_merge.discard(key)
+            doc.keys[(*path, key)] = _loc(self.file, key_node)
+            result[key] = self.convert(value_node, (*path, key), doc)
+        return result
 
 
 def load_documents(file: str, text: str) -> tuple[list[PositionedDocument], list[Problem]]:

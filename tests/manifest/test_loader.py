@@ -364,3 +364,39 @@ def test_digest_does_not_depend_on_the_working_directory(
     from_root = load("m").digest
     monkeypatch.chdir(tmp_path / "m")
     assert load(".").digest == from_root
+
+
+def test_yaml_anchors_and_merge_keys(base: Write) -> None:
+    base(
+        "m.yaml",
+        """
+        x-worker-defaults: &worker
+          script: w.js
+          compatibility_date: "2025-01-01"
+        workers:
+          - <<: *worker
+            name: a
+          - <<: *worker
+            name: b
+            compatibility_date: "2025-02-02"
+        """,
+    )
+    workers = load("m.yaml").state.workers
+    assert workers["a"].compatibility_date == "2025-01-01"
+    assert workers["b"].compatibility_date == "2025-02-02"
+
+
+def test_explicit_duplicate_next_to_a_merge_is_still_a_duplicate(base: Write) -> None:
+    base(
+        "m.yaml",
+        """
+        x-d: &d {script: w.js}
+        workers:
+          - <<: *d
+            name: a
+            name: b
+        """,
+    )
+    assert problems_of("m.yaml") == [
+        "m.yaml:5:5: duplicate key 'name' in the same mapping (also at m.yaml:4:5)"
+    ]
