@@ -47,8 +47,10 @@ _NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
 def env_var_name(store: str, secret: str) -> str:
-    """`<STORE>_<SECRET>`, upper-cased, every character but A-Z and 0-9 turned into `_`."""
-    return _NOT_ALNUM.sub("_", f"{store}_{secret}").upper()
+    """`<STORE>_<SECRET>`, upper-cased, every character but A-Z and 0-9 turned into `_`;
+    a leading `_` when it would start with a digit (shells and CI secrets refuse that)."""
+    name = _NOT_ALNUM.sub("_", f"{store}_{secret}").upper()
+    return f"_{name}" if name[:1].isdigit() else name
 
 
 @dataclass(frozen=True)
@@ -94,9 +96,11 @@ async def export_account(client: CloudflareClient, account_id: str, live: State)
     codes = await asyncio.gather(
         *(client.get_script_content(account_id, name) for name in sorted(live.workers))
     )
+    # A worker may bind only what the exported manifests declare, with the workers scope.
+    bindable = {(s["store"], s["name"]) for s in secrets if "workers" in s["scopes"]}
     workers = []
     for name, modules in zip(sorted(live.workers), codes, strict=True):
-        entry = _worker(live.workers[name], modules, set(stores), result)
+        entry = _worker(live.workers[name], modules, bindable, result)
         if entry is not None:
             workers.append(entry)
     document: dict[str, Any] = {"account_id": account_id}
@@ -124,7 +128,7 @@ def _valid(model: type[StoreSpec | SecretSpec | WorkerSpec], entry: dict[str, An
         model.model_validate(entry)
     except ValidationError as exc:
         first = exc.errors()[0]
-        return str(first.get("msg", "invalid"))
+        return str(first.get("msg", "invalid")).removeprefix("Value error, ")
     return None
 
 
@@ -168,15 +172,14 @@ def _secrets(live: State, stores: list[str], result: Export) -> list[dict[str, A
     return entries
 
 
-def _binding(binding: Binding, stores: set[str]) -> dict[str, Any] | None:
-    """The manifest form of a binding, or None when the format cannot express it."""
+def _binding(binding: Binding, bindable: set[tuple[str, str]]) -> dict[str, Any] | None:
+    """The manifest form of a binding, or None when the exported manifests cannot hold it."""
     params = binding.params
     if binding.type == "secrets_store_secret":
-        store = params.get("store")
-        if store not in stores:
+        ref = (params.get("store"), params.get("secret"))
+        if ref not in bindable:
             return None
-        secret = params.get("secret")
-        return {"type": binding.type, "name": binding.name, "store": store, "secret": secret}
+        return {"type": binding.type, "name": binding.name, "store": ref[0], "secret": ref[1]}
     if binding.type in BINDING_TYPES:
         return {"type": binding.type, "name": binding.name, **params}
     return None
@@ -214,7 +217,7 @@ def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str], list[st
 
 
 def _worker(
-    worker: Worker, modules: list[Module], stores: set[str], result: Export
+    worker: Worker, modules: list[Module], bindable: set[tuple[str, str]], result: Export
 ) -> dict[str, Any] | None:
     if not modules:
         result.warnings.append(f"skipped worker {worker.name!r}: the API returned no script code")
@@ -236,7 +239,7 @@ def _worker(
         entry["compatibility_flags"] = list(worker.compatibility_flags)
     bindings, skipped = [], []
     for binding in worker.bindings:
-        spec = _binding(binding, stores)
+        spec = _binding(binding, bindable)
         if spec is None:
             skipped.append(f"{binding.name} ({binding.type})")
         else:
@@ -257,7 +260,8 @@ def _worker(
         )
     if skipped:
         result.warnings.append(
-            f"worker {worker.name!r}: skipped binding(s) the manifest format cannot express: "
+            f"worker {worker.name!r}: skipped binding(s) the exported manifests cannot hold "
+            "(a type the format lacks, or a secret not exported with the workers scope): "
             f"{', '.join(skipped)}; an apply of the exported manifests would remove them"
         )
     result.files[PurePosixPath(script)] = modules[0].content

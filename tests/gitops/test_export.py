@@ -205,6 +205,23 @@ def test_export_warns_about_bindings_the_format_cannot_express(served_cli: Cli) 
     assert removed == {"bindings.AUTH", "bindings.UPLOADS"}
 
 
+def test_export_skips_a_binding_to_a_secret_that_is_gone(served_cli: Cli) -> None:
+    """Exported manifests always validate, even when the account holds a dangling binding."""
+    seed(served_cli)
+    cf = _sdk(served_cli)
+    store = next(iter(cf.secrets_store.stores.list(account_id=ACCOUNT)))
+    secret = next(
+        s
+        for s in cf.secrets_store.stores.secrets.list(store.id, account_id=ACCOUNT)
+        if s.name == "API_KEY"
+    )
+    cf.secrets_store.stores.secrets.delete(secret.id, account_id=ACCOUNT, store_id=store.id)
+    result = served_cli("export")
+    assert result.exit_code == 0, result.output
+    assert "API_KEY (secrets_store_secret)" in result.stderr
+    assert served_cli("validate", "exported").exit_code == 0
+
+
 def test_export_of_an_empty_account_writes_a_valid_manifest(served_cli: Cli) -> None:
     result = served_cli("export", "--out", "empty")
     assert result.exit_code == 0, result.output
@@ -219,6 +236,7 @@ def test_export_of_an_empty_account_writes_a_valid_manifest(served_cli: Cli) -> 
         ("app-secrets", "API_KEY", "APP_SECRETS_API_KEY"),
         ("default_secrets_store", "db-password", "DEFAULT_SECRETS_STORE_DB_PASSWORD"),
         ("s", "a.b-c", "S_A_B_C"),
+        ("1st", "K", "_1ST_K"),
     ],
 )
 def test_env_var_names_are_predictable(store: str, secret: str, expected: str) -> None:
