@@ -30,6 +30,8 @@ class FaultSettings(BaseModel):
 class _Window:
     start: float
     count: int = 0
+    # Set when the limit is passed: every call is refused until then.
+    blocked_until: float | None = None
 
 
 @dataclass
@@ -79,18 +81,25 @@ class Faults:
     def count(self, key: str) -> dict[str, str]:
         """Count one request for `key`; the rate-limit headers, or a 429 past the limit.
 
-        Like the real API, passing the limit blocks the token until its window ends.
+        Like the real API, passing the limit blocks the token for a whole window
+        from that moment ("all API calls for the next five minutes will be blocked").
         """
         rl = self.settings.rate_limit or RateLimitConfig()
         now = time.monotonic()
         with self.lock:
             w = self.windows.get(key)
-            if w is None or now - w.start >= rl.window_s:
+            blocked = w is not None and w.blocked_until is not None and now < w.blocked_until
+            if w is None or (not blocked and now - w.start >= rl.window_s):
                 w = self.windows[key] = _Window(start=now)
             w.count += 1
-            reset = max(rl.window_s - (now - w.start), 0.0)
-            remaining = max(rl.requests - w.count, 0)
-            over = w.count > rl.requests
+            over = blocked or w.count > rl.requests
+            if over and w.blocked_until is None:
+                w.blocked_until = now + rl.window_s
+            if w.blocked_until is not None:
+                reset = max(w.blocked_until - now, 0.0)
+            else:
+                reset = max(rl.window_s - (now - w.start), 0.0)
+            remaining = 0 if over else max(rl.requests - w.count, 0)
         reset_s = math.ceil(reset)
         headers = {
             "Ratelimit": f'"default";r={remaining};t={reset_s}',

@@ -95,6 +95,23 @@ def test_rate_limit_429_with_retry_after() -> None:
         assert c.get("/client/v4/accounts").status_code == 400
 
 
+def test_passing_the_limit_blocks_for_a_whole_window_from_then() -> None:
+    """The real API blocks all calls for the next window, not just until the old one ends."""
+    cfg = make_config(faults={"rate_limit": {"requests": 2, "window_s": 1.0}})
+    with in_process(cfg) as c:
+        api = Api(c)
+        for _ in range(2):
+            assert api.req("GET", "/client/v4/accounts").status_code == 200
+        time.sleep(0.6)
+        assert api.req("GET", "/client/v4/accounts").status_code == 429  # blocked until ~1.6 s
+        time.sleep(0.6)  # the first window is over (1.2 s), the block is not
+        blocked = api.req("GET", "/client/v4/accounts")
+        assert blocked.status_code == 429
+        assert blocked.headers["Ratelimit"].startswith('"default";r=0;')
+        time.sleep(0.6)
+        assert api.req("GET", "/client/v4/accounts").status_code == 200
+
+
 def test_seeded_faults_change_nothing_and_repeat() -> None:
     def run() -> list[int]:
         with in_process(make_config(faults={"error_rate": 0.5, "seed": 7})) as c:
