@@ -57,11 +57,12 @@ _KEY_MATERIAL = ("text", "key_base64", "key_jwk")
 
 
 def invalid(message: str) -> ApiFailure:
+    """10021: the upload parsed but failed validation (bindings, settings)."""
     return ApiFailure(400, 10021, message)
 
 
 def validate(ctx: Ctx, raw: Any) -> list[dict[str, Any]]:
-    """Checked bindings, secrets reduced to digests; inherit bindings are left for `resolve`."""
+    """Checked bindings, secrets reduced to digests; inherit bindings are left for `merge`."""
     if raw is None:
         return []
     if not isinstance(raw, list):

@@ -131,7 +131,7 @@ class EmulatorConfig(_Strict):
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
-            # Messages name fields, never token values (pydantic input echo is disabled).
+            # Messages name fields and never print the input, so no token value is echoed.
             lines = [
                 f"{'.'.join(str(x) for x in e['loc']) or '(top)'}: {e['msg']}"
                 + (

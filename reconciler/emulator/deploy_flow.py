@@ -8,9 +8,10 @@ import re
 from typing import Any
 
 from reconciler.emulator import bindings, scripts
+from reconciler.emulator.bindings import invalid
 from reconciler.emulator.envelope import ApiFailure, Reply
 from reconciler.emulator.routing import Ctx, Route, route
-from reconciler.emulator.workers import build_upload_version, invalid
+from reconciler.emulator.workers import build_upload_version
 
 
 def get_service(ctx: Ctx) -> Reply:

@@ -8,16 +8,13 @@ import uuid
 from typing import Any
 
 from reconciler.emulator import bindings, scripts
+from reconciler.emulator.bindings import invalid
 from reconciler.emulator.db import now_iso
 from reconciler.emulator.envelope import ApiFailure, Reply
 from reconciler.emulator.routing import Ctx, Route, route
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USAGE_MODELS = {"standard", "bundled", "unbound"}
-
-
-def invalid(message: str) -> ApiFailure:
-    return ApiFailure(400, 10021, message)
 
 
 def check_settings(d: dict[str, Any]) -> None:
