@@ -11,12 +11,13 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 from reconciler import local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
 from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.cloudflare.config import ACCOUNT_VAR, DEFAULT_CACHE_DIR, ClientConfig, Timeouts
+from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
 from reconciler.cloudflare.reader import read_live
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.manifest.merge import ManifestSet
@@ -42,32 +43,22 @@ class Connection:
     timeout_s: float | None = None
 
     def client_config(self) -> ClientConfig:
-        config = self._base_config()
-        if self.timeout_s is None:
-            return config
-        timeouts = Timeouts(read=self.timeout_s, write=self.timeout_s)
-        return dataclasses.replace(config, timeouts=timeouts)
-
-    def _base_config(self) -> ClientConfig:
-        cache_dir = None if self.no_cache else DEFAULT_CACHE_DIR
-        if cache_dir is not None:
-            local.private_dir(cache_dir.parent)
-        if self.local:
-            return ClientConfig(
-                token=local.LOCAL_TOKEN,
-                base_url=local.LOCAL_BASE_URL,
-                concurrency=self.concurrency or 8,
-                rate_limit=self.rate_limit or 1200,
-                transport=local.local_transport(),
-                cache_dir=cache_dir,
-            )
-        return ClientConfig.from_env(
-            account_id=self.account_id,
-            base_url=self.api_base_url,
+        """One path for both: the environment (or the emulator's fixed token), flags on top."""
+        config = ClientConfig.from_env(
+            {TOKEN_VAR: local.LOCAL_TOKEN} if self.local else None,
+            base_url=local.LOCAL_BASE_URL if self.local else self.api_base_url,
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
             no_cache=self.no_cache,
         )
+        if config.cache_dir is not None:
+            local.private_dir(config.cache_dir.parent)
+        changes: dict[str, Any] = {}
+        if self.local:
+            changes["transport"] = local.local_transport()
+        if self.timeout_s is not None:
+            changes["timeouts"] = Timeouts(read=self.timeout_s, write=self.timeout_s)
+        return dataclasses.replace(config, **changes)
 
     def store_limit(self) -> int | None:
         if self.max_stores is not None:

@@ -62,15 +62,13 @@ class ScriptCache:
             entries = {}
         return cls(path, entries)
 
-    def get(
-        self, script: str, etag: str | None, modified_on: str | None, *, need_digest: bool
-    ) -> CachedScript | None:
+    def get(self, script: str, etag: str | None, modified_on: str | None) -> CachedScript | None:
         if etag is None or modified_on is None:
             return None
         entry = self._entries.get(script)
         if entry is None or entry.etag != etag or entry.modified_on != modified_on:
             return None
-        if need_digest and entry.digest is None:
+        if entry.digest is None:
             return None
         return entry
 

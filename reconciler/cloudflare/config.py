@@ -51,7 +51,6 @@ class Backoff:
 class ClientConfig:
     token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
-    account_id: str | None = None
     concurrency: int = 8
     rate_limit: int = 1200
     rate_window_s: float = 300.0
@@ -77,7 +76,6 @@ class ClientConfig:
         cls,
         env: Mapping[str, str] | None = None,
         *,
-        account_id: str | None = None,
         base_url: str | None = None,
         concurrency: int | None = None,
         rate_limit: int | None = None,
@@ -86,8 +84,8 @@ class ClientConfig:
     ) -> ClientConfig:
         """Environment first, then flags on top (a given flag wins over its variable).
 
-        `account_id` here is the flag/env account only; the manifest's account is
-        weighed later by `resolve_account`.
+        The account is not part of it: `resolve_account` weighs manifest, flag and
+        CLOUDFLARE_ACCOUNT_ID.
         """
         source = os.environ if env is None else env
         token = source.get(TOKEN_VAR, "").strip()
@@ -99,7 +97,6 @@ class ClientConfig:
         return cls(
             token=token,
             base_url=(base_url or source.get(BASE_URL_VAR) or DEFAULT_BASE_URL).rstrip("/"),
-            account_id=account_id or source.get(ACCOUNT_VAR) or None,
             concurrency=concurrency if concurrency is not None else 8,
             rate_limit=rate_limit if rate_limit is not None else 1200,
             cache_dir=None if no_cache else (cache_dir or DEFAULT_CACHE_DIR),

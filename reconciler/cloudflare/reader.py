@@ -34,7 +34,6 @@ async def read_live(
     client: CloudflareClient,
     account_id: str,
     *,
-    with_content: bool = True,
     max_stores: int | None = None,
 ) -> State:
     cache = ScriptCache.open(client.config.cache_dir, account_id)
@@ -54,7 +53,7 @@ async def read_live(
         state.secrets[secret.key] = secret
     store_names = {s.id: s.name for s in stores}
     workers = await asyncio.gather(
-        *(_read_worker(client, account_id, r, cache, store_names, with_content) for r in scripts)
+        *(_read_worker(client, account_id, r, cache, store_names) for r in scripts)
     )
     for worker in workers:
         state.workers[worker.name] = worker
@@ -91,17 +90,14 @@ async def _read_worker(
     record: ScriptRecord,
     cache: ScriptCache,
     store_names: dict[str, str],
-    with_content: bool,
 ) -> Worker:
-    cached = cache.get(record.id, record.etag, record.modified_on, need_digest=with_content)
+    cached = cache.get(record.id, record.etag, record.modified_on)
     settings = _cached_settings(cached)
     fmt_hint: WorkerFormat | None = None
     if cached is not None and settings is not None:
         digest = cached.digest
     else:
-        settings, digest, fmt_hint = await _fetch_worker(
-            client, account_id, record.id, with_content
-        )
+        settings, digest, fmt_hint = await _fetch_worker(client, account_id, record.id)
     if record.etag is not None and record.modified_on is not None:
         cache.put(
             record.id,
@@ -141,11 +137,8 @@ def _cached_settings(cached: CachedScript | None) -> ScriptSettings | None:
 
 
 async def _fetch_worker(
-    client: CloudflareClient, account_id: str, name: str, with_content: bool
-) -> tuple[ScriptSettings, str | None, WorkerFormat | None]:
-    if not with_content:
-        settings = await client.get_script_settings(account_id, name)
-        return settings, None, None
+    client: CloudflareClient, account_id: str, name: str
+) -> tuple[ScriptSettings, str, WorkerFormat | None]:
     settings, modules = await asyncio.gather(
         client.get_script_settings(account_id, name),
         client.get_script_content(account_id, name),

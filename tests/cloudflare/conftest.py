@@ -38,7 +38,6 @@ class Emulator:
         cfg = ClientConfig(
             token=TOKEN,
             base_url=self.base_url,
-            account_id=ACCOUNT,
             transport=self.transport,
             backoff=FAST,
         )

@@ -36,7 +36,7 @@ def _resolve(
     env: str | None = None,
 ) -> str:
     async def run() -> str:
-        async with emu.client(account_id=None) as client:
+        async with emu.client() as client:
             return await resolve_account(
                 client, manifest_account=manifest, flag_account=flag, env_account=env
             )

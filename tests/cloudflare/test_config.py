@@ -16,7 +16,6 @@ def test_env_defaults() -> None:
     cfg = ClientConfig.from_env({"CLOUDFLARE_API_TOKEN": TOKEN})
     assert cfg.token == TOKEN
     assert cfg.base_url == DEFAULT_BASE_URL
-    assert cfg.account_id is None
     assert cfg.concurrency == 8
     assert (cfg.rate_limit, cfg.rate_window_s) == (1200, 300)
     assert cfg.cache_dir == DEFAULT_CACHE_DIR
@@ -28,14 +27,10 @@ def test_flags_override_env() -> None:
         "CLOUDFLARE_ACCOUNT_ID": "a" * 32,
         "CLOUDFLARE_API_BASE_URL": "http://127.0.0.1:9/client/v4/",
     }
-    cfg = ClientConfig.from_env(
-        env, account_id="b" * 32, base_url="http://localhost:8787/client/v4", concurrency=3
-    )
-    assert cfg.account_id == "b" * 32
+    cfg = ClientConfig.from_env(env, base_url="http://localhost:8787/client/v4", concurrency=3)
     assert cfg.base_url == "http://localhost:8787/client/v4"
     assert cfg.concurrency == 3
     assert ClientConfig.from_env(env).base_url == "http://127.0.0.1:9/client/v4"
-    assert ClientConfig.from_env(env).account_id == "a" * 32
 
 
 def test_no_cache_and_cache_dir(tmp_path: Path) -> None:
