@@ -43,7 +43,7 @@ class Backoff:
 
     base_s: float = 0.5
     cap_s: float = 30.0
-    # Longest Retry-After we honour without giving up (Cloudflare blocks for 5 minutes).
+    # Longest single wait a Retry-After can impose (Cloudflare blocks for 5 minutes).
     max_retry_after_s: float = 300.0
 
 

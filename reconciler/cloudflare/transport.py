@@ -156,9 +156,8 @@ class ApiTransport:
                 reason = f"HTTP {status}"
                 if status == 429:
                     retryable = True
-                    self._limiter.pause_for(
-                        retry_after if retry_after is not None else self.backoff_delay(attempt)
-                    )
+                    wait = retry_after if retry_after is not None else self.backoff_delay(attempt)
+                    self._limiter.pause_for(min(wait, self.config.backoff.max_retry_after_s))
                 elif status >= 500:
                     retryable = idempotent
                     if not idempotent:
