@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.apply import Applier, ApplyReport
+from reconciler.apply import Applier, ApplyReport, Outcome
 from reconciler.cli import _report
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import Backoff, ClientConfig
@@ -85,3 +85,44 @@ def test_failed_recreate_is_retried_then_reported_absent(
 
     transport.armed = False
     assert asyncio.run(apply_once()).ok, "a rerun recreates the secret"
+
+
+class HangSecretCreates(FailSecretCreates):
+    """Secret creates never answer once armed: the run is interrupted in the gap."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.method == "POST" and request.url.path.endswith("/secrets"):
+            await asyncio.Event().wait()
+        return await self.inner.handle_async_request(request)
+
+
+def test_an_interrupt_between_delete_and_create_names_the_absent_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    monkeypatch.chdir(tmp_path)
+    transport = HangSecretCreates(httpx.ASGITransport(app=create_app()))
+    config = ClientConfig(
+        token=DEFAULT_TOKEN, base_url="http://127.0.0.1/client/v4", transport=transport
+    )
+    seen: list[Outcome] = []
+
+    async def apply_once(timeout: float | None) -> None:
+        manifests = load_manifests(["manifests"])
+        async with CloudflareClient(config) as client:
+            live = await read_live(client, DEFAULT_ACCOUNT_ID)
+            plan = compute_plan(manifests.state, live, options=PlanOptions(), fingerprint_key=KEY)
+            applier = Applier(
+                client, DEFAULT_ACCOUNT_ID, manifests.state, live, KEY, on_outcome=seen.append
+            )
+            await asyncio.wait_for(applier.run(plan), timeout)
+
+    asyncio.run(apply_once(None))
+    (tmp_path / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_NEW\n")
+    transport.armed = True
+    seen.clear()
+    with pytest.raises(TimeoutError):
+        asyncio.run(apply_once(0.5))
+    absent = [o for o in seen if o.secret_absent]
+    assert [o.action.label for o in absent] == ["prod-secrets/STRIPE_KEY"]
+    assert "interrupted between the delete and the create" in str(absent[0].error)
