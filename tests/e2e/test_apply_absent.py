@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -45,13 +46,17 @@ class FailSecretCreates(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def test_failed_recreate_is_retried_then_reported_absent(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
-    monkeypatch.chdir(tmp_path)
-    transport = FailSecretCreates(httpx.ASGITransport(app=create_app()))
-    config = ClientConfig(
+class HangSecretCreates(FailSecretCreates):
+    """Secret creates never answer once armed: the run is interrupted in the gap."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.method == "POST" and request.url.path.endswith("/secrets"):
+            await asyncio.Event().wait()
+        return await self.inner.handle_async_request(request)
+
+
+def _config(transport: httpx.AsyncBaseTransport) -> ClientConfig:
+    return ClientConfig(
         token=DEFAULT_TOKEN,
         base_url="http://127.0.0.1/client/v4",
         transport=transport,
@@ -59,20 +64,45 @@ def test_failed_recreate_is_retried_then_reported_absent(
         backoff=Backoff(base_s=0.001),
     )
 
-    async def apply_once() -> ApplyReport:
-        manifests = load_manifests(["manifests"])
-        async with CloudflareClient(config) as client:
-            live = await read_live(client, DEFAULT_ACCOUNT_ID)
-            plan = compute_plan(manifests.state, live, options=PlanOptions(), fingerprint_key=KEY)
-            applier = Applier(
-                client, DEFAULT_ACCOUNT_ID, manifests.state, live, KEY, recreate_pause_s=0.0
-            )
-            return await applier.run(plan)
 
-    assert asyncio.run(apply_once()).ok
-    (tmp_path / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_NEW\n")
+async def _apply(
+    config: ClientConfig, on_outcome: Callable[[Outcome], None] | None = None
+) -> ApplyReport:
+    """Plan and apply manifests/ in the working directory, as the CLI would."""
+    manifests = load_manifests(["manifests"])
+    async with CloudflareClient(config) as client:
+        live = await read_live(client, DEFAULT_ACCOUNT_ID)
+        plan = compute_plan(manifests.state, live, options=PlanOptions(), fingerprint_key=KEY)
+        applier = Applier(
+            client,
+            DEFAULT_ACCOUNT_ID,
+            manifests.state,
+            live,
+            KEY,
+            on_outcome=on_outcome,
+            recreate_pause_s=0.0,
+        )
+        return await applier.run(plan)
+
+
+def _rotate_stripe_key(root: Path) -> None:
+    (root / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_NEW\n")
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_failed_recreate_is_retried_then_reported_absent(project: Path) -> None:
+    transport = FailSecretCreates(httpx.ASGITransport(app=create_app()))
+    config = _config(transport)
+    assert asyncio.run(_apply(config)).ok
+    _rotate_stripe_key(project)
     transport.armed = True
-    report = asyncio.run(apply_once())
+    report = asyncio.run(_apply(config))
 
     assert not report.ok
     assert report.absent_secrets == ["prod-secrets/STRIPE_KEY"]
@@ -84,45 +114,18 @@ def test_failed_recreate_is_retried_then_reported_absent(
     assert "it is ABSENT now. Rerun `reconciler apply` to recreate it" in str(info.value)
 
     transport.armed = False
-    assert asyncio.run(apply_once()).ok, "a rerun recreates the secret"
+    assert asyncio.run(_apply(config)).ok, "a rerun recreates the secret"
 
 
-class HangSecretCreates(FailSecretCreates):
-    """Secret creates never answer once armed: the run is interrupted in the gap."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.armed and request.method == "POST" and request.url.path.endswith("/secrets"):
-            await asyncio.Event().wait()
-        return await self.inner.handle_async_request(request)
-
-
-def test_an_interrupt_between_delete_and_create_names_the_absent_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
-    monkeypatch.chdir(tmp_path)
+def test_an_interrupt_between_delete_and_create_names_the_absent_secret(project: Path) -> None:
     transport = HangSecretCreates(httpx.ASGITransport(app=create_app()))
-    config = ClientConfig(
-        token=DEFAULT_TOKEN, base_url="http://127.0.0.1/client/v4", transport=transport
-    )
-    seen: list[Outcome] = []
-
-    async def apply_once(timeout: float | None) -> None:
-        manifests = load_manifests(["manifests"])
-        async with CloudflareClient(config) as client:
-            live = await read_live(client, DEFAULT_ACCOUNT_ID)
-            plan = compute_plan(manifests.state, live, options=PlanOptions(), fingerprint_key=KEY)
-            applier = Applier(
-                client, DEFAULT_ACCOUNT_ID, manifests.state, live, KEY, on_outcome=seen.append
-            )
-            await asyncio.wait_for(applier.run(plan), timeout)
-
-    asyncio.run(apply_once(None))
-    (tmp_path / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_NEW\n")
+    config = _config(transport)
+    assert asyncio.run(_apply(config)).ok
+    _rotate_stripe_key(project)
     transport.armed = True
-    seen.clear()
+    seen: list[Outcome] = []
     with pytest.raises(TimeoutError):
-        asyncio.run(apply_once(0.5))
+        asyncio.run(asyncio.wait_for(_apply(config, seen.append), 0.5))
     absent = [o for o in seen if o.secret_absent]
     assert [o.action.label for o in absent] == ["prod-secrets/STRIPE_KEY"]
     assert "interrupted between the delete and the create" in str(absent[0].error)
