@@ -96,7 +96,6 @@ def main() -> None:
         base = ClientConfig(
             token=DEFAULT_TOKEN,
             base_url=server.base_url,
-            account_id=ACCOUNT,
             concurrency=args.concurrency,
             cache_dir=Path(tmp) / "cache",
         )
