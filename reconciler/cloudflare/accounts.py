@@ -11,7 +11,7 @@ accounts are listed and exactly one must exist.
 from __future__ import annotations
 
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.errors import ConfigError
+from reconciler.errors import ApiError, ConfigError
 
 
 async def resolve_account(
@@ -30,7 +30,18 @@ async def resolve_account(
         if account:
             await _verify(client, account, source)
             return account
-    accounts = await client.list_accounts()
+    try:
+        accounts = await client.list_accounts()
+    except ApiError as exc:
+        if not exc.has_code(1001):
+            raise
+        # Account-owned tokens were seen to answer 1001 here ("does not support account
+        # owned tokens"): only an explicit account helps.
+        raise ConfigError(
+            f"no account was given and the token's accounts cannot be listed "
+            f"({exc.api_message}); set account_id in the manifest, --account-id, or "
+            "CLOUDFLARE_ACCOUNT_ID"
+        ) from None
     if len(accounts) == 1:
         return accounts[0].id
     if not accounts:

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
 from reconciler.cloudflare.accounts import resolve_account
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.config import ClientConfig
 from reconciler.errors import ConfigError
 
 from .conftest import TOKEN, Emulator, emulator_config, inprocess, paths
@@ -77,3 +80,36 @@ def test_wrong_manifest_account_fails_before_any_other_call() -> None:
     assert A2 in str(info.value) and "manifest" in str(info.value)
     log = asyncio.run(emu.requests())
     assert paths(log) == ["/client/v4/accounts"]
+
+
+def test_account_owned_token_that_cannot_list_accounts_is_told_to_name_one() -> None:
+    """Seen in 2024: `/accounts` answered 1001 for account-owned tokens; the emulator never
+    does, so a two-line stand-in answers like that."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = {
+            "success": False,
+            "errors": [
+                {
+                    "code": 1001,
+                    "message": "List accounts endpoint does not support account owned tokens.",
+                }
+            ],
+        }
+        return httpx.Response(400, json=body)
+
+    config = ClientConfig(
+        token=TOKEN, base_url="http://127.0.0.1/client/v4", transport=httpx.MockTransport(handler)
+    )
+
+    async def run() -> str:
+        async with CloudflareClient(config) as client:
+            return await resolve_account(
+                client, manifest_account=None, flag_account=None, env_account=None
+            )
+
+    with pytest.raises(ConfigError) as info:
+        asyncio.run(run())
+    message = str(info.value)
+    assert "does not support account owned tokens" in message
+    assert "CLOUDFLARE_ACCOUNT_ID" in message and "--account-id" in message
