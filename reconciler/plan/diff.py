@@ -31,6 +31,11 @@ NO_KEY_WARNING = (
     "so no value replacements are planned except for secrets being created or adopted. "
     "Set the key, or rotate a value with --replace NAME."
 )
+KEY_CHANGED_WARNING = (
+    "Every recorded fingerprint differs from the manifests' values. If "
+    f"{KEY_ENV} changed, that is expected and apply rewrites every value; if it did not, "
+    "check that this run uses the same key as the runs before."
+)
 REASON_VALUE_CHANGED = "the value changed: apply deletes the secret and recreates it (new id)"
 REASON_NO_FINGERPRINT = (
     "no fingerprint was recorded, so the value cannot be verified: apply deletes the secret "
@@ -65,6 +70,8 @@ class _Planner:
     unmanaged: list[Unmanaged] = field(default_factory=list)
     no_op: int = 0
     undeclared_managed: int = 0
+    fingerprints_compared: int = 0
+    fingerprints_differing: int = 0
 
     def _undeclared(self, managed: bool, action: Action, unmanaged: Unmanaged) -> None:
         """A live resource no manifest declares: pruned if ours, listed if not."""
@@ -128,7 +135,9 @@ class _Planner:
             return None
         if have.fingerprint is None:
             return REASON_NO_FINGERPRINT
+        self.fingerprints_compared += 1
         if fingerprint(self.key, want.store, want.name, value) != have.fingerprint:
+            self.fingerprints_differing += 1
             return REASON_VALUE_CHANGED
         return None
 
@@ -184,6 +193,10 @@ class _Planner:
             k in self.live.secrets and self.live.secrets[k].managed for k in self.desired.secrets
         ):
             self.warnings.append(NO_KEY_WARNING)
+        if self.fingerprints_compared >= 2 and (
+            self.fingerprints_differing == self.fingerprints_compared
+        ):
+            self.warnings.append(KEY_CHANGED_WARNING)
         for wanted in self.options.replace:
             if not any(
                 wanted in (s.name, f"{s.store}/{s.name}") for s in self.desired.secrets.values()

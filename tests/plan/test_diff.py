@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.compare import field_changes
-from reconciler.plan.diff import NO_KEY_WARNING, compute_plan
+from reconciler.plan.diff import KEY_CHANGED_WARNING, NO_KEY_WARNING, compute_plan
 from reconciler.plan.model import SENSITIVE, Change, Plan, PlanOptions
 from reconciler.state import State
 
@@ -435,3 +435,25 @@ def test_a_store_swap_under_the_limit_deletes_the_old_store_first() -> None:
     roomy = compute_plan(desired, live, options=PlanOptions(prune=True), fingerprint_key=KEY)
     assert labels(roomy)[0] == ("create", "store", "other")
     assert labels(roomy)[-1] == ("delete", "store", "app")
+
+
+@pytest.mark.usefixtures("values_env")
+def test_a_changed_fingerprint_key_is_called_out() -> None:
+    names = ("A", "B", "C")
+    desired = state(stores=["app"], secrets=[desired_secret("app", n) for n in names])
+    live = live_state(stores=["app"], secrets=[live_secret("app", n) for n in names])
+    other_key = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=b"new-key")
+    assert [a.action for a in other_key.actions] == ["replace"] * 3
+    assert KEY_CHANGED_WARNING in other_key.warnings
+    # One real value change among unchanged ones is just that.
+    one = live_state(
+        stores=["app"],
+        secrets=[
+            live_secret("app", "A", value="old"),
+            live_secret("app", "B"),
+            live_secret("app", "C"),
+        ],
+    )
+    plan = compute_plan(desired, one, options=PlanOptions(), fingerprint_key=KEY)
+    assert [a.action for a in plan.actions] == ["replace"]
+    assert KEY_CHANGED_WARNING not in plan.warnings
