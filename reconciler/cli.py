@@ -119,37 +119,42 @@ def schema() -> None:
     click.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 
 
-def connection_options(func: F) -> F:
-    """Flags shared by every command that talks to an account."""
-    options = [
-        click.option(
-            "--local", is_flag=True, help="Use the built-in emulator (.reconciler/local.db)."
-        ),
-        click.option("--account-id", help="Account to use (else CLOUDFLARE_ACCOUNT_ID)."),
-        click.option("--api-base-url", help="API base URL (else CLOUDFLARE_API_BASE_URL)."),
-        click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel requests (8)."),
-        click.option(
-            "--rate-limit",
-            type=click.IntRange(1),
-            help="Most requests per 5 minutes this run may send (1200).",
-        ),
-        click.option("--no-cache", is_flag=True, help="Ignore .reconciler/cache."),
-        click.option(
-            "--max-stores",
-            type=click.IntRange(0),
-            help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
-        ),
-        click.option(
-            "--timeout",
-            "timeout_s",
-            type=click.FloatRange(min=1, min_open=False),
-            help="Seconds to wait for each API answer before retrying (60).",
-        ),
-        click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
+    """Several click options as one decorator, applied in the order listed."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
+
+
+# Flags shared by every command that talks to an account.
+connection_options = option_group(
+    click.option("--local", is_flag=True, help="Use the built-in emulator (.reconciler/local.db)."),
+    click.option("--account-id", help="Account to use (else CLOUDFLARE_ACCOUNT_ID)."),
+    click.option("--api-base-url", help="API base URL (else CLOUDFLARE_API_BASE_URL)."),
+    click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel requests (8)."),
+    click.option(
+        "--rate-limit",
+        type=click.IntRange(1),
+        help="Most requests per 5 minutes this run may send (1200).",
+    ),
+    click.option("--no-cache", is_flag=True, help="Ignore .reconciler/cache."),
+    click.option(
+        "--max-stores",
+        type=click.IntRange(0),
+        help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
+    ),
+    click.option(
+        "--timeout",
+        "timeout_s",
+        type=click.FloatRange(min=1, min_open=False),
+        help="Seconds to wait for each API answer before retrying (60).",
+    ),
+    click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
+)
 
 
 def _connection(kw: dict[str, Any]) -> Connection:
@@ -176,7 +181,7 @@ def _logging(verbosity: int) -> None:
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
 
 
-plan_options = [
+with_plan_options = option_group(
     click.option("--prune", is_flag=True, help="Delete managed resources no manifest declares."),
     click.option("--force", is_flag=True, help="Allow a plan past the safety threshold."),
     click.option(
@@ -186,13 +191,7 @@ plan_options = [
         metavar="SECRET",
         help="Rotate this secret's value (STORE/NAME or NAME); repeatable.",
     ),
-]
-
-
-def with_plan_options(func: F) -> F:
-    for option in reversed(plan_options):
-        func = option(func)
-    return func
+)
 
 
 format_option = click.option(
