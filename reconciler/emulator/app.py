@@ -39,7 +39,7 @@ ROUTES: list[Route] = [
     *deploy_flow.ROUTES,
     *secrets_store.ROUTES,
 ]
-_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
 
 @dataclass

@@ -67,6 +67,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, int, str]] = [
      403, 10000, "Authentication error"),
     ("unknown route", "GET", "/client/v4/accounts/nothing/here/at/all", {}, 404, 7003, "route"),
     ("method not allowed", "POST", W, {}, 405, 7001, "not allowed"),
+    ("options gets the envelope too", "OPTIONS", W, {}, 405, 7001, "not allowed"),
     ("bad page", "GET", S, {"params": {"page": "x"}}, 400, 1001, "page"),
     ("upload not multipart", "PUT", W + "/w", {"json": {"main_module": "index.js"}}, 415, 10001,
      "Content Type"),
