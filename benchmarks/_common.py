@@ -281,3 +281,20 @@ def table(headers: list[str], rows: list[list[Any]]) -> str:
     out = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(out)
+
+
+def wrangler_env(base_url: str, home: Path) -> dict[str, str]:
+    """wrangler pointed at an emulator: no metrics, no error reports, a private HOME,
+    non-interactive (see the API reference, section 8.2)."""
+    home.mkdir(parents=True, exist_ok=True)
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "CLOUDFLARE_API_BASE_URL": base_url,
+        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
+        "CLOUDFLARE_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
+        "WRANGLER_SEND_METRICS": "false",
+        "WRANGLER_SEND_ERROR_REPORTS": "false",
+        "NO_COLOR": "1",
+        "CI": "true",
+    }

@@ -11,7 +11,6 @@ wrangler is the pinned copy in tests/wrangler (`npm ci --prefix tests/wrangler`)
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -30,26 +29,11 @@ from benchmarks._common import (
     served_emulator,
     table,
     worker_script,
+    wrangler_env,
     write_manifests,
 )
-from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 
 WRANGLER = REPO / "tests" / "wrangler" / "node_modules" / ".bin" / "wrangler"
-
-
-def wrangler_env(emu: ServedEmulator, home: Path) -> dict[str, str]:
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "CLOUDFLARE_API_BASE_URL": emu.base_url,
-        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
-        "CLOUDFLARE_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
-        "WRANGLER_SEND_METRICS": "false",
-        "WRANGLER_SEND_ERROR_REPORTS": "false",
-        "NO_COLOR": "1",
-        "CI": "true",
-    }
 
 
 def wrangler_projects(base: Path, workers: int, generation: int) -> list[Path]:
@@ -70,7 +54,7 @@ def wrangler_projects(base: Path, workers: int, generation: int) -> list[Path]:
 
 
 def wrangler_round(emu: ServedEmulator, projects: list[Path], home: Path) -> tuple[int, float]:
-    env = wrangler_env(emu, home)
+    env = wrangler_env(emu.base_url, home)
     emu.clear_requests()
     start = time.perf_counter()
     for project in projects:

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
+from benchmarks._common import wrangler_env
 from reconciler.emulator.server import EmulatorServer
 
 WRANGLER = Path(__file__).resolve().parents[1] / "wrangler" / "node_modules" / ".bin" / "wrangler"
@@ -36,19 +36,7 @@ def wrangler(tmp_path: Path) -> Path:
 
 
 def _run(wrangler: Path, srv: EmulatorServer, cwd: Path, *args: str) -> str:
-    home = cwd / "home"
-    home.mkdir(exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "CLOUDFLARE_API_BASE_URL": srv.base_url,
-        "CLOUDFLARE_API_TOKEN": DEFAULT_TOKEN,
-        "CLOUDFLARE_ACCOUNT_ID": DEFAULT_ACCOUNT_ID,
-        "WRANGLER_SEND_METRICS": "false",
-        "WRANGLER_SEND_ERROR_REPORTS": "false",
-        "NO_COLOR": "1",
-        "CI": "true",
-    }
+    env = wrangler_env(srv.base_url, cwd / "home")
     proc = subprocess.run(
         [str(wrangler), *args],
         cwd=cwd,
