@@ -15,6 +15,7 @@ import click
 import pytest
 import yaml
 
+from reconciler import __version__
 from reconciler.cli import cli
 
 from .conftest import EXAMPLES
@@ -23,6 +24,8 @@ GITHUB = sorted((EXAMPLES / "github-actions").glob("*.yml"))
 GITLAB = EXAMPLES / "gitlab-ci" / ".gitlab-ci.yml"
 SHELL_STOP = {"|", "||", "&&", ";", ")", "then", "fi", "do", "done"}
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+# Not on the package index: our distribution from its git repository at a release tag.
+INSTALL = 'pip install "cf-reconciler @ git+${RECONCILER_GIT}@${RECONCILER_TAG}"'
 
 
 def _load(path: Path) -> dict[Any, Any]:
@@ -129,7 +132,7 @@ def test_the_extractor_finds_commands_in_shell() -> None:
     script = (
         "set +e\nreconciler plan manifests --format markdown \\\n  --out plan.json > plan.md\n"
         'echo "reconciler apply is next" && reconciler apply --plan plan.json --auto-approve\n'
-        'python -m pip install "reconciler==${V}"\n'
+        'python -m pip install "cf-reconciler @ git+${G}@${T}"\n'
     )
     assert reconciler_commands(script) == [
         ["plan", "manifests", "--format", "markdown", "--out", "plan.json"],
@@ -145,11 +148,12 @@ def test_actions_and_versions_are_pinned() -> None:
             for step in job["steps"]:
                 if "uses" in step:
                     assert PINNED_ACTION.match(step["uses"]), (path.name, step["uses"])
-        assert re.search(r'RECONCILER_VERSION: "\d+\.\d+\.\d+"', text), path.name
-        assert 'pip install "reconciler==${RECONCILER_VERSION}"' in text
+        assert f'RECONCILER_TAG: "v{__version__}"' in text, path.name
+        assert INSTALL in text, path.name
     gitlab = GITLAB.read_text()
     assert re.search(r"image: python:\d+\.\d+\.\d+-", gitlab)
-    assert re.search(r'RECONCILER_VERSION: "\d+\.\d+\.\d+"', gitlab)
+    assert f'RECONCILER_TAG: "v{__version__}"' in gitlab
+    assert INSTALL in gitlab
 
 
 def test_token_and_fingerprint_key_come_from_ci_secrets() -> None:
