@@ -1,8 +1,9 @@
 """Contract: every operation of the OpenAPI subset, validated with openapi-core.
 
 The emulator's responses (success and failure) are checked against the extract of
-Cloudflare's official schema in ../shared/cloudflare-openapi-subset.json. Placeholder
-components there (x-extract-missing) accept any value, so those parts check less.
+Cloudflare's official schema vendored in tests/emulator/data/ (source and date in the README
+beside it). Placeholder components there (x-extract-missing) accept any value, so those parts
+check less.
 
 Two overrides of the subset, both where it is known to lag the live API (see `_patch`):
 `workers_usage_model` is the 2024 fallback (`bundled|unbound`) while the current SDKs and
@@ -26,7 +27,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 
 from tests.emulator.conftest import MODULE_JS, A, Api
 
-SPEC_PATH = Path(__file__).resolve().parents[3] / "shared" / "cloudflare-openapi-subset.json"
+SPEC_PATH = Path(__file__).resolve().parent / "data" / "cloudflare-openapi-subset.json"
 SERVER = "https://api.cloudflare.com"
 
 
