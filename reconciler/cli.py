@@ -295,7 +295,7 @@ def drift(
     "--plan",
     "plan_file",
     type=click.Path(path_type=Path),
-    help="Apply this saved plan (refused when stale).",
+    help="Apply a saved plan: planned afresh, run only when equal to the file.",
 )
 @click.option("--auto-approve", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
@@ -339,8 +339,7 @@ def apply(
     async def run() -> ApplyReport | None:
         async with open_session(connection, manifests.state.account_id) as session:
             if saved is not None:
-                live = await session.check_saved_plan(saved, manifests)
-                todo = saved
+                todo, live = await session.check_saved_plan(saved, manifests)
             else:
                 options = PlanOptions(prune=prune, force=force, replace=list(replace))
                 todo, live = await session.plan(manifests, options)

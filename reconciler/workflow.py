@@ -19,11 +19,12 @@ from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
 from reconciler.cloudflare.reader import read_live
-from reconciler.errors import ConfigError, StalePlanError
+from reconciler.errors import ConfigError
 from reconciler.manifest.merge import ManifestSet
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.fingerprint import load_key
 from reconciler.plan.model import Plan, PlanOptions
+from reconciler.plan.saved import check_saved_plan, check_stale
 from reconciler.state import State
 
 MAX_STORES_VAR = "RECONCILER_MAX_STORES"
@@ -100,25 +101,17 @@ class Session:
         )
         return plan, live
 
-    async def check_saved_plan(self, saved: Plan, manifests: ManifestSet) -> State:
-        """Refuse a saved plan that no longer matches the account or the manifests."""
-        if saved.account_id != self.account:
-            raise StalePlanError(
-                f"the plan is for account {saved.account_id}, but this run targets {self.account}; "
-                "run `reconciler plan --out` again for this account"
-            )
-        if saved.manifest_digest != manifests.digest:
-            raise StalePlanError(
-                "the manifests changed since the plan was made; nothing was changed. "
-                "Run `reconciler plan --out PLANFILE` again and review the new plan"
-            )
-        live = await self.read()
-        if live.digest() != saved.live_digest:
-            raise StalePlanError(
-                "the account changed since the plan was made (live state digest differs); "
-                "nothing was changed. Run `reconciler plan --out PLANFILE` again and review it"
-            )
-        return live
+    async def check_saved_plan(self, saved: Plan, manifests: ManifestSet) -> tuple[Plan, State]:
+        """The fresh plan to run in place of a saved one, after checking they are equal.
+
+        The file's actions are never run: the plan is recomputed from the manifests and the
+        account with the file's options, and refused (StalePlanError, nothing changed) when
+        it differs from the file in any way apply would act on. One read, as a plain apply.
+        """
+        check_stale(saved, account=self.account, manifest_digest=manifests.digest)
+        fresh, live = await self.plan(manifests, saved.options)
+        check_saved_plan(saved, fresh)
+        return fresh, live
 
     async def apply(
         self,

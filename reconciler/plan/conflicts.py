@@ -7,17 +7,10 @@ need the finished action list and live here.
 from __future__ import annotations
 
 from reconciler.plan.compare import secret_bindings
-from reconciler.plan.model import Action, Conflict, ConflictKind
+from reconciler.plan.model import Action, Conflict
 from reconciler.plan.ownership import managed_count, store_managed
 from reconciler.state import State, Worker
 
-# The order conflicts are reported in: the account-level problem first.
-CONFLICT_KINDS: tuple[ConflictKind, ...] = (
-    "store_limit",
-    "missing_value",
-    "dangling_binding",
-    "safety_threshold",
-)
 SAFETY_THRESHOLD = 0.30
 SAFETY_MIN_RESOURCES = 10
 RAISE_LIMIT_HINT = (

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 
 from reconciler.errors import ValueSourceError
 from reconciler.plan.compare import field_changes, secret_bindings, secret_view, worker_view
-from reconciler.plan.conflicts import CONFLICT_KINDS, find_conflicts
+from reconciler.plan.conflicts import find_conflicts
 from reconciler.plan.fingerprint import KEY_ENV, fingerprint
 from reconciler.plan.model import (
+    CONFLICT_KINDS,
     SENSITIVE,
     Action,
     Change,

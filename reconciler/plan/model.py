@@ -17,7 +17,7 @@ A change is {"field", "before", "after"}; secret values appear only as "(sensiti
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 from reconciler.errors import PlanConflictError
 
@@ -28,6 +28,14 @@ ActionType = Literal["create", "update", "replace", "delete", "adopt"]
 ResourceKind = Literal["store", "secret", "worker"]
 ConflictKind = Literal["store_limit", "missing_value", "dangling_binding", "safety_threshold"]
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
+RESOURCE_KINDS: tuple[ResourceKind, ...] = ("store", "secret", "worker")
+# The order conflicts are reported in: the account-level problem first.
+CONFLICT_KINDS: tuple[ConflictKind, ...] = (
+    "store_limit",
+    "missing_value",
+    "dangling_binding",
+    "safety_threshold",
+)
 
 
 @dataclass
@@ -119,38 +127,103 @@ class Plan:
 
     @classmethod
     def from_dict(cls, doc: dict[str, Any]) -> Plan:
-        """Inverse of to_dict; raises KeyError/TypeError/ValueError on a malformed document."""
+        """Inverse of to_dict; raises KeyError/TypeError/ValueError on a malformed document.
+
+        Every field is type-checked: a plan file is hostile input (it is only compared with a
+        fresh plan, but a wrong type must be refused here, not met later as a crash).
+        """
         version = doc["version"]
         if version != PLAN_VERSION:
             raise ValueError(
                 f"unsupported plan version {version!r} (this reconciler reads {PLAN_VERSION})"
             )
         actions = []
-        for a in doc["actions"]:
-            if a["action"] not in ACTION_TYPES or a["kind"] not in ("store", "secret", "worker"):
+        for a in _objects(doc["actions"], "actions"):
+            if a["action"] not in ACTION_TYPES or a["kind"] not in RESOURCE_KINDS:
                 raise ValueError(f"unknown action {a['action']!r} on {a['kind']!r}")
             actions.append(
                 Action(
                     action=a["action"],
                     kind=a["kind"],
-                    name=a["name"],
-                    store=a.get("store"),
-                    changes=[Change(**c) for c in a.get("changes", [])],
-                    reason=a.get("reason", ""),
+                    name=_text(a["name"], "an action's name"),
+                    store=_optional_text(a.get("store"), "an action's store"),
+                    changes=[
+                        Change(_text(c["field"], "a change's field"), c["before"], c["after"])
+                        for c in _objects(a.get("changes", []), "an action's changes")
+                    ],
+                    reason=_text(a.get("reason", ""), "an action's reason"),
                 )
             )
+        conflicts = []
+        for c in _objects(doc["conflicts"], "conflicts"):
+            if c["kind"] not in CONFLICT_KINDS:
+                raise ValueError(f"unknown conflict kind {c['kind']!r}")
+            conflicts.append(Conflict(c["kind"], _text(c["message"], "a conflict's message")))
+        unmanaged = []
+        for u in _objects(doc.get("unmanaged", []), "unmanaged"):
+            if u["kind"] not in RESOURCE_KINDS:
+                raise ValueError(f"unknown resource kind {u['kind']!r}")
+            unmanaged.append(
+                Unmanaged(
+                    u["kind"],
+                    _text(u["name"], "an unmanaged name"),
+                    _optional_text(u.get("store"), "an unmanaged store"),
+                )
+            )
+        options = doc.get("options", {})
+        if not isinstance(options, dict):
+            raise TypeError("options must be an object")
+        replace = options.get("replace", [])
+        if not isinstance(replace, list):
+            raise TypeError("options.replace must be a list")
+        summary = doc["summary"]
+        if not isinstance(summary, dict):
+            raise TypeError("summary must be an object")
+        no_op = summary.get("no_op", 0)
+        if type(no_op) is not int:
+            raise TypeError("summary.no_op must be a whole number")
         return cls(
             version=version,
-            account_id=doc["account_id"],
+            account_id=_text(doc["account_id"], "account_id"),
             actions=actions,
-            conflicts=[
-                Conflict(kind=cast(ConflictKind, c["kind"]), message=c["message"])
-                for c in doc["conflicts"]
-            ],
-            warnings=list(doc.get("warnings", [])),
-            unmanaged=[Unmanaged(**u) for u in doc.get("unmanaged", [])],
-            no_op=int(doc["summary"].get("no_op", 0)),
-            live_digest=doc["live_digest"],
-            manifest_digest=doc.get("manifest_digest", ""),
-            options=PlanOptions(**doc.get("options", {})),
+            conflicts=conflicts,
+            warnings=[_text(w, "a warning") for w in _list(doc.get("warnings", []), "warnings")],
+            unmanaged=unmanaged,
+            no_op=no_op,
+            live_digest=_text(doc["live_digest"], "live_digest"),
+            manifest_digest=_text(doc.get("manifest_digest", ""), "manifest_digest"),
+            options=PlanOptions(
+                prune=_flag(options.get("prune", False), "options.prune"),
+                force=_flag(options.get("force", False), "options.force"),
+                replace=[_text(r, "an options.replace entry") for r in replace],
+            ),
         )
+
+
+def _list(value: Any, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise TypeError(f"{what} must be a list")
+    return value
+
+
+def _objects(value: Any, what: str) -> list[dict[str, Any]]:
+    items = _list(value, what)
+    if not all(isinstance(item, dict) for item in items):
+        raise TypeError(f"{what} must be a list of objects")
+    return items
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{what} must be a string")
+    return value
+
+
+def _optional_text(value: Any, what: str) -> str | None:
+    return None if value is None else _text(value, what)
+
+
+def _flag(value: Any, what: str) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{what} must be true or false")
+    return value

@@ -1,23 +1,38 @@
 """Saved plans (`plan --out`, `apply --plan`): the JSON rendering on disk, read back strictly.
 
 A plan file holds no secret values: only names, field changes, reasons and digests.
+It is hostile input (a CI artifact someone else may have written): it is read as a
+regular file, with its size and nesting depth bounded, and then only compared with a
+fresh plan (reconciler/plan/saved.py), never executed.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import stat
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from reconciler.errors import ConfigError
 from reconciler.plan.model import Plan
 from reconciler.plan.render_json import render_json
 
+# A plan of 10,000 resources is a few MiB; far past that, the file is not one of ours.
+MAX_PLAN_BYTES = 64 * 1024 * 1024
+# Our plans nest 6 deep (plan, actions, action, changes, change, binding object, its values).
+MAX_PLAN_DEPTH = 32
+
 
 def write_plan(plan: Plan, path: Path) -> None:
     """Write atomically, so an interrupted run never leaves half a plan for apply to read."""
     path = Path(path)
+    if path.is_dir():
+        example = path / "plan.json"
+        raise ConfigError(
+            f"cannot write plan file {path}: it is a directory; name a file, e.g. {example}"
+        )
     try:
         fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
     except OSError as exc:
@@ -26,22 +41,69 @@ def write_plan(plan: Plan, path: Path) -> None:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(render_json(plan))
         os.replace(tmp, path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise ConfigError(f"cannot write plan file {path}: {exc.strerror or exc}") from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
 
 def read_plan(path: Path) -> Plan:
-    """The saved plan; a missing, unreadable or malformed file is a ConfigError naming it."""
+    """The saved plan; a missing, unreadable, oversized or malformed file is a ConfigError."""
+    raw = _read_bounded(Path(path))
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+        doc = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ConfigError(f"plan file {path} is not JSON: {exc}") from None
+    except RecursionError:
+        doc = None
+    if doc is None or _too_deep(doc):
+        raise ConfigError(
+            f"plan file {path} is not a reconciler plan: it nests deeper than "
+            f"{MAX_PLAN_DEPTH} levels"
+        )
     try:
         if not isinstance(doc, dict):
             raise TypeError("the document is not an object")
         return Plan.from_dict(doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"plan file {path} is not a reconciler plan: {exc}") from None
+
+
+def _read_bounded(path: Path) -> bytes:
+    """A regular file of at most MAX_PLAN_BYTES; never blocks on a FIFO, never reads a device."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise ConfigError(f"cannot read plan file {path}: it is {what}")
+    with os.fdopen(fd, "rb") as handle:
+        try:
+            raw = handle.read(MAX_PLAN_BYTES + 1)
+        except OSError as exc:
+            raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise ConfigError(
+            f"plan file {path} is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB: "
+            "it is not a plan reconciler wrote"
+        )
+    return raw
+
+
+def _too_deep(doc: Any) -> bool:
+    """Walk the parsed document without recursion; True past MAX_PLAN_DEPTH."""
+    stack: list[tuple[Any, int]] = [(doc, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_PLAN_DEPTH:
+            return True
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+    return False

@@ -283,14 +283,32 @@ def test_comment_update_keeps_the_recorded_fingerprint(env: Env) -> None:
     """An update never writes a value, so it must not stamp a new value's fingerprint."""
     assert env.run("apply", "--auto-approve").exit_code == 0
     env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v2)")
-    assert env.run("plan", "--out", "plan.json").exit_code == 0
-    # The value changes after the plan was reviewed: the reviewed plan only updates the comment.
     (env.root / "manifests/dev-secrets/webhook-signing-key.txt").write_text("whsec_NEW\n")
-    applied = env.run("apply", "--plan", "plan.json")
+    # Without the key the value change is invisible: the plan only updates the comment.
+    no_key = {"RECONCILER_FINGERPRINT_KEY": None}
+    applied = env.run("apply", "--auto-approve", env=no_key)
     assert applied.exit_code == 0, applied.output
+    assert "done    update secret prod-secrets/WEBHOOK_SIGNING_KEY" in applied.output
     replan = env.run("plan", "--format", "json")
     actions = [(a["action"], a["name"]) for a in json.loads(replan.output)["actions"]]
     assert actions == [("replace", "WEBHOOK_SIGNING_KEY")], "the new value is still to be written"
+
+
+def test_saved_plan_is_refused_when_a_value_changed_after_review(env: Env) -> None:
+    """The reviewed plan only updated a comment; the fresh one would also write a value."""
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    env.edit("manifests/secrets.yaml", "Signs outgoing webhooks", "Signs webhooks (v2)")
+    assert env.run("plan", "--out", "plan.json").exit_code == 0
+    (env.root / "manifests/dev-secrets/webhook-signing-key.txt").write_text("whsec_NEW\n")
+    env.clear_log()
+    refused = env.run("apply", "--plan", "plan.json")
+    assert refused.exit_code == 1, refused.output
+    assert (
+        "Error: the plan file differs from a fresh plan at action 1: file says update secret "
+        "prod-secrets/WEBHOOK_SIGNING_KEY, fresh plan says replace secret "
+        "prod-secrets/WEBHOOK_SIGNING_KEY; nothing was changed."
+    ) in refused.output
+    assert env.writes() == []
 
 
 def test_saved_plan_refuses_plan_flags(env: Env) -> None:
@@ -314,3 +332,14 @@ def test_adopting_with_secret_update_patch(env: Env) -> None:
     assert result.exit_code == 0, result.output
     assert "done    adopt secret prod-secrets/STRIPE_KEY" in result.output
     assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_plan_out_a_directory_is_one_sentence(env: Env) -> None:
+    (env.root / "plans").mkdir()
+    result = env.run("plan", "--out", "plans")
+    assert result.exit_code == 1
+    assert result.output.endswith(
+        "Error: cannot write plan file plans: it is a directory; "
+        "name a file, e.g. plans/plan.json\n"
+    )
+    assert "Traceback" not in result.output

@@ -1,10 +1,15 @@
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from reconciler.errors import ConfigError
+from reconciler.plan import planfile
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
 from reconciler.plan.planfile import read_plan, write_plan
@@ -47,3 +52,74 @@ def test_bad_plan_files_are_config_errors(tmp_path: Path, content: str, says: st
 def test_missing_plan_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="cannot read plan file"):
         read_plan(tmp_path / "nope.json")
+
+
+def test_a_directory_as_the_plan_file_is_one_sentence(tmp_path: Path) -> None:
+    plan = compute_plan(state(), live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    with pytest.raises(ConfigError, match=r"it is a directory; name a file, e\.g\. "):
+        write_plan(plan, tmp_path)
+    with pytest.raises(ConfigError, match=r"cannot read plan file .*: it is a directory"):
+        read_plan(tmp_path)
+    assert list(tmp_path.iterdir()) == [], "no temporary file is left behind"
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
+    fifo = tmp_path / "plan.json"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match="it is not a regular file"):
+        read_plan(fifo)
+
+
+def test_an_oversized_plan_file_is_refused_before_parsing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(planfile, "MAX_PLAN_BYTES", 1024)
+    path = tmp_path / "plan.json"
+    path.write_text('{"version": 1, "pad": "' + "x" * 2000 + '"}')
+    with pytest.raises(ConfigError, match="is larger than"):
+        read_plan(path)
+
+
+@pytest.mark.parametrize("depth", [planfile.MAX_PLAN_DEPTH + 1, 100_000])
+def test_deeply_nested_json_is_refused(tmp_path: Path, depth: int) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text('{"version": 1, "x": ' + "[" * depth + "]" * depth + "}")
+    with pytest.raises(ConfigError, match="nests deeper than 32 levels"):
+        read_plan(path)
+
+
+def _genuine(tmp_path: Path) -> dict[str, Any]:
+    desired = state(stores=["app"], secrets=[desired_secret("app", "API_KEY")])
+    plan = compute_plan(desired, live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    path = tmp_path / "plan.json"
+    write_plan(plan, path)
+    doc: dict[str, Any] = json.loads(path.read_text())
+    return doc
+
+
+@pytest.mark.parametrize(
+    ("edit", "says"),
+    [
+        (lambda d: d["actions"][0].update(name=["a"]), "an action's name must be a string"),
+        (lambda d: d["actions"][0].update(store=1), "an action's store must be a string"),
+        (lambda d: d["actions"][0].update(changes=[1]), "changes must be a list of objects"),
+        (lambda d: d["actions"][-1]["changes"][0].pop("after"), "'after'"),
+        (lambda d: d["options"].update(prune="yes"), "options.prune must be true or false"),
+        (lambda d: d["options"].update(replace="API_KEY"), "options.replace must be a list"),
+        (lambda d: d["options"].update(replace=[1]), "an options.replace entry must be a string"),
+        (lambda d: d.update(conflicts=[{"kind": "x", "message": ""}]), "unknown conflict kind"),
+        (lambda d: d.update(account_id=None), "account_id must be a string"),
+        (lambda d: d.update(warnings="x"), "warnings must be a list"),
+        (lambda d: d["summary"].update(no_op="3"), "summary.no_op must be a whole number"),
+    ],
+)
+def test_wrong_types_in_a_plan_file_are_refused(
+    values_env: None, tmp_path: Path, edit: Callable[[dict[str, Any]], object], says: str
+) -> None:
+    doc = _genuine(tmp_path)
+    edit(doc)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(doc))
+    with pytest.raises(ConfigError, match="is not a reconciler plan: ") as info:
+        read_plan(path)
+    assert says in str(info.value)

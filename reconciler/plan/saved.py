@@ -1,0 +1,134 @@
+"""The saved-plan check: a plan file is the reviewed expectation, never a list of orders.
+
+`apply --plan` (and the MCP server's apply) recompute the plan from the manifests and
+the live account with the options the file records, and go on only when that fresh
+plan equals the file's. What then runs is the fresh plan, so an edited file can at
+most be refused. The first difference is named in one sentence.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from typing import Any
+
+from reconciler.errors import StalePlanError
+from reconciler.plan.model import Action, Conflict, Plan
+
+REPLAN = "nothing was changed. Run `reconciler plan --out PLANFILE` again and review the new plan"
+
+
+def check_stale(saved: Plan, *, account: str, manifest_digest: str) -> None:
+    """The checks that need no read: the account and the manifests the plan was made for."""
+    if saved.account_id != account:
+        raise StalePlanError(
+            f"the plan is for account {saved.account_id}, but this run targets {account}; "
+            "run `reconciler plan --out` again for this account"
+        )
+    if saved.manifest_digest != manifest_digest:
+        raise StalePlanError(f"the manifests changed since the plan was made; {REPLAN}")
+
+
+def check_saved_plan(saved: Plan, fresh: Plan) -> None:
+    """Raise StalePlanError naming the first way `fresh` differs from the file's plan.
+
+    Compared: account, options, live state digest, then the actions in order (action,
+    kind, name, store, field changes), then the conflicts. Reasons, warnings and the
+    unmanaged list are explanations derived from the same inputs and are not compared.
+    """
+    if saved.account_id != fresh.account_id:
+        check_stale(saved, account=fresh.account_id, manifest_digest=saved.manifest_digest)
+    if _norm(asdict(saved.options)) != _norm(asdict(fresh.options)):
+        raise StalePlanError(
+            f"the plan file's options {_options(saved)} differ from the fresh plan's "
+            f"{_options(fresh)}; {REPLAN}"
+        )
+    if saved.live_digest != fresh.live_digest:
+        raise StalePlanError(
+            "the account changed since the plan was made (live state digest differs); "
+            "nothing was changed. Run `reconciler plan --out PLANFILE` again and review it"
+        )
+    difference = first_difference(saved, fresh)
+    if difference is not None:
+        raise StalePlanError(f"the plan file differs from a fresh plan {difference}; {REPLAN}")
+
+
+def first_difference(saved: Plan, fresh: Plan) -> str | None:
+    """'at action 3: file says …, fresh plan says …', or None when actions and conflicts agree."""
+    for index in range(max(len(saved.actions), len(fresh.actions))):
+        mine = saved.actions[index] if index < len(saved.actions) else None
+        theirs = fresh.actions[index] if index < len(fresh.actions) else None
+        if _action_key(mine) == _action_key(theirs):
+            continue
+        where = f"at action {index + 1}"
+        if mine is not None and theirs is not None and _head(mine) == _head(theirs):
+            return f"{where} ({_head(mine)}): {_changes_differ(mine, theirs)}"
+        return f"{where}: file says {_describe(mine)}, fresh plan says {_describe(theirs)}"
+    for index in range(max(len(saved.conflicts), len(fresh.conflicts))):
+        mine_c = saved.conflicts[index] if index < len(saved.conflicts) else None
+        theirs_c = fresh.conflicts[index] if index < len(fresh.conflicts) else None
+        if _conflict_key(mine_c) != _conflict_key(theirs_c):
+            return (
+                f"at conflict {index + 1}: file says {_describe_conflict(mine_c)}, "
+                f"fresh plan says {_describe_conflict(theirs_c)}"
+            )
+    return None
+
+
+def _norm(value: Any) -> str:
+    """JSON text: the file's side went through JSON, so compare both sides as JSON."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _action_key(action: Action | None) -> str | None:
+    if action is None:
+        return None
+    return _norm([action.action, action.kind, action.name, action.store, _changes(action)])
+
+
+def _changes(action: Action) -> list[Any]:
+    return [[c.field, c.before, c.after] for c in action.changes]
+
+
+def _head(action: Action) -> str:
+    if action.kind == "secret":
+        return f"{action.action} secret {_short(f'{action.store}/{action.name}')}"
+    # Only secrets have a store: a forged one on another kind must show, too.
+    extra = "" if action.store is None else f" in store {_short(action.store)}"
+    return f"{action.action} {action.kind} {_short(action.name)}{extra}"
+
+
+def _describe(action: Action | None) -> str:
+    return "no action" if action is None else _head(action)
+
+
+def _changes_differ(mine: Action, theirs: Action) -> str:
+    """Same action on the same resource: which field's change differs."""
+    fields = [c.field for c in mine.changes]
+    if _norm(fields) != _norm([c.field for c in theirs.changes]):
+        listed = ", ".join(_short(str(f)) for f in fields) or "none"
+        fresh = ", ".join(_short(str(c.field)) for c in theirs.changes) or "none"
+        return f"the file changes fields {listed}, the fresh plan changes {fresh}"
+    for m, t in zip(mine.changes, theirs.changes, strict=True):
+        if _norm([m.before, m.after]) != _norm([t.before, t.after]):
+            return f"the file's change of {_short(str(m.field))} differs from the fresh plan's"
+    return "the actions differ"
+
+
+def _describe_conflict(conflict: Conflict | None) -> str:
+    return "no conflict" if conflict is None else f"a {_short(str(conflict.kind))} conflict"
+
+
+def _conflict_key(conflict: Conflict | None) -> str | None:
+    return None if conflict is None else _norm([conflict.kind, conflict.message])
+
+
+def _options(plan: Plan) -> str:
+    o = plan.options
+    return f"(prune={o.prune}, force={o.force}, replace={_short(str(o.replace))})"
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A hostile file's names are echoed, so bound them (and drop control characters)."""
+    text = "".join(ch if ch.isprintable() else "?" for ch in text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
