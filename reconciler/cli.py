@@ -151,7 +151,13 @@ connection_options = option_group(
         "--timeout",
         "timeout_s",
         type=click.FloatRange(min=1, min_open=False),
-        help="Seconds to wait for each API answer before retrying (60).",
+        help="Seconds each API request may take in all, connect to last byte (60).",
+    ),
+    click.option(
+        "--max-wait",
+        "max_wait_s",
+        type=click.FloatRange(min=0),
+        help="Seconds this run may wait in all before retries (else RECONCILER_MAX_WAIT, 300).",
     ),
     click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
 )
@@ -168,6 +174,7 @@ def _connection(kw: dict[str, Any]) -> Connection:
         no_cache=kw.pop("no_cache"),
         max_stores=kw.pop("max_stores"),
         timeout_s=kw.pop("timeout_s"),
+        max_wait_s=kw.pop("max_wait_s"),
     )
 
 

@@ -90,6 +90,9 @@ class ApiError(ReconcilerError):
         self.retry_after = retry_after
         # The token permission the call needed, e.g. "Secrets Store Write" (for code 10000).
         self.permission = permission
+        # The server asked (credentials removed) and where its URL came from (flag, variable).
+        self.base_url: str | None = None
+        self.base_url_source: str | None = None
         code_text = ",".join(str(c) for c in codes) or "none"
         super().__init__(f"{method} {path} failed: HTTP {status}, code {code_text}: {message}")
 

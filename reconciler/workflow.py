@@ -42,6 +42,7 @@ class Connection:
     no_cache: bool = False
     max_stores: int | None = None
     timeout_s: float | None = None
+    max_wait_s: float | None = None
 
     def client_config(self) -> ClientConfig:
         """One path for both: the environment (or the emulator's fixed token), flags on top."""
@@ -51,14 +52,16 @@ class Connection:
             concurrency=self.concurrency,
             rate_limit=self.rate_limit,
             no_cache=self.no_cache,
+            max_wait_s=self.max_wait_s,
         )
         if config.cache_dir is not None:
             local.private_dir(config.cache_dir.parent)
         changes: dict[str, Any] = {}
         if self.local:
             changes["transport"] = local.local_transport()
+            changes["base_url_source"] = "--local"
         if self.timeout_s is not None:
-            changes["timeouts"] = Timeouts(read=self.timeout_s, write=self.timeout_s)
+            changes["timeouts"] = Timeouts.uniform(self.timeout_s)
         return dataclasses.replace(config, **changes)
 
     def store_limit(self) -> int | None:

@@ -33,12 +33,16 @@ def permission_for(method: str, path: str) -> str | None:
 
 
 def parse_body(response: httpx.Response) -> dict[str, Any] | None:
-    """The JSON envelope, or None if the body is empty or not a JSON object."""
+    """The JSON envelope, or None if the body is empty or not a JSON object.
+
+    Nesting deeper than the interpreter's recursion limit (about 1000) is not an
+    envelope either: the parser stops there instead of overflowing the stack.
+    """
     if not response.content:
         return None
     try:
         body = json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return body if isinstance(body, dict) else None
 

@@ -87,15 +87,38 @@ def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
             f"{what} failed on Cloudflare's side (HTTP {error.status}: {msg}) after retries; "
             "try again in a few minutes (check https://www.cloudflarestatus.com)."
         )
-    if error.status == 0 and any(t in msg for t in ("ReadTimeout", "WriteTimeout", "PoolTimeout")):
+    timeouts = ("ReadTimeout", "WriteTimeout", "PoolTimeout", "RequestTimeout")
+    if error.status == 0 and any(t in msg for t in timeouts):
         return (
-            f"{what} timed out ({msg}) after retries: the API took the request but did not "
-            "answer in time; try again later, or allow more time with --timeout SECONDS."
+            f"{what} timed out ({msg}) after retries: the API{_at(error)} took the request but "
+            "did not answer in time; try again later, or allow more time with --timeout SECONDS."
         )
     if error.status == 0:
         return (
-            f"{what} failed ({msg}) after retries: the API could not be reached; "
-            "check the network and CLOUDFLARE_API_BASE_URL."
+            f"{what} failed ({msg}) after retries: nothing answered{_at(error)}; "
+            f"check that the server runs, the network, and {_source(error)}."
         )
     codes = ",".join(str(c) for c in error.codes) or "none"
+    if error.status == 404 and not error.codes:
+        return (
+            f"{what} failed (HTTP 404, code none): {msg}; the server{_at(error)} does not "
+            "speak the Cloudflare API there: the base URL must end in /client/v4 "
+            f"(e.g. https://api.cloudflare.com/client/v4); check {_source(error)}."
+        )
     return f"{what} failed (HTTP {error.status}, code {codes}): {msg}."
+
+
+def _at(error: ApiError) -> str:
+    """` at URL (from SOURCE)`: the server we asked, credentials never included."""
+    if not error.base_url:
+        return ""
+    source = error.base_url_source
+    origin = f" (from {source})" if source and source != "the default" else ""
+    return f" at {error.base_url}{origin}"
+
+
+def _source(error: ApiError) -> str:
+    source = error.base_url_source
+    if source and source != "the default":
+        return source
+    return "--api-base-url or CLOUDFLARE_API_BASE_URL"

@@ -6,6 +6,10 @@ Retry rules: 429 is always retried (the server did nothing) after Retry-After;
 DELETE); a failed connect is retried for any call (nothing was sent). A create
 (POST) that failed ambiguously, after the request may have reached the server,
 is checked by listing before it is sent again, so it is never duplicated.
+
+The server is not trusted: each request has a deadline (connect to last byte),
+an answer is read only up to a size limit, every wait before a retry is charged
+to the run's wait budget, and a list whose pages repeat or never end is stopped.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any, TypeVar
 import httpx
 
 from reconciler import __version__
-from reconciler.cloudflare.config import ClientConfig
+from reconciler.cloudflare.budget import WaitBudget
+from reconciler.cloudflare.config import ClientConfig, display_url
 from reconciler.cloudflare.envelope import api_error, parse_body, permission_for, unwrap
 from reconciler.cloudflare.ratelimit import RateLimiter
 from reconciler.errors import ApiError
@@ -28,8 +33,13 @@ from reconciler.errors import ApiError
 log = logging.getLogger("reconciler.cloudflare")
 T = TypeVar("T")
 
-MAX_PAGES = 10_000
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+# Set by us on the answer we rebuild: the body is already decoded and complete.
+_DROPPED_HEADERS = ("content-encoding", "transfer-encoding", "content-length")
+
+
+class RequestTimeout(httpx.TimeoutException):
+    """The whole request (connect to last byte) took longer than its deadline."""
 
 
 @dataclass(frozen=True)
@@ -62,6 +72,20 @@ def transport_error(exc: httpx.RequestError, method: str, path: str) -> ApiError
     )
 
 
+def _too_large(response: httpx.Response, method: str, path: str, limit: int) -> ApiError:
+    return ApiError(
+        status=response.status_code,
+        codes=(),
+        message=(
+            f"the answer is larger than {limit // (1024 * 1024)} MiB, more than any API answer; "
+            "it was not read (check the API base URL)"
+        ),
+        method=method,
+        path=path,
+        permission=permission_for(method, path),
+    )
+
+
 class ApiTransport:
     """Sends requests for CloudflareClient; counts them and records every retry."""
 
@@ -70,6 +94,7 @@ class ApiTransport:
         self.request_count = 0
         self.retries: list[RetryEvent] = []
         self._limiter = RateLimiter(config.rate_limit, config.rate_window_s)
+        self.wait_budget = WaitBudget(config.backoff.max_total_wait_s)
         self._slots = asyncio.Semaphore(config.concurrency)
         transport = config.transport or httpx.AsyncHTTPTransport(
             http1=True,
@@ -105,11 +130,75 @@ class ApiTransport:
         self, method: str, path: str, attempt: int, reason: str, retry_after: float | None
     ) -> None:
         delay = self.backoff_delay(attempt)
+        asked = ""
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.config.backoff.max_retry_after_s))
+            asked = f" (Retry-After: {retry_after:.0f} s)"
+        self.wait_budget.charge(
+            delay, f"{method} {path} answered {reason}{asked} and a retry would wait {delay:.0f} s"
+        )
         self.retries.append(RetryEvent(method, path, attempt + 1, reason, delay))
         log.info("retrying %s %s in %.2fs (%s)", method, path, delay, reason)
         await asyncio.sleep(delay)
+
+    def _located(self, error: ApiError) -> ApiError:
+        """Name the server (never its credentials) and where its URL came from."""
+        error.base_url = display_url(self.config.base_url)
+        error.base_url_source = self.config.base_url_source
+        return error
+
+    async def _exchange(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None,
+        json: Any,
+        files: list[tuple[str, tuple[str | None, bytes, str]]] | None,
+        headers: dict[str, str] | None,
+    ) -> httpx.Response:
+        """One HTTP exchange under the request deadline, the answer read up to the limit."""
+        request = self._http.build_request(
+            method, path, params=params, json=json, files=files, headers=headers
+        )
+        deadline = self.config.timeouts.total
+        try:
+            async with asyncio.timeout(deadline):
+                response = await self._http.send(request, stream=True)
+                try:
+                    body = await self._read_capped(response, method, path)
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            raise RequestTimeout(
+                f"no complete answer within {deadline:g} s", request=request
+            ) from None
+        kept = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
+        extensions: dict[str, Any] = {
+            k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
+        }
+        return httpx.Response(
+            response.status_code,
+            headers=kept,
+            content=body,
+            request=request,
+            extensions=extensions,
+        )
+
+    async def _read_capped(self, response: httpx.Response, method: str, path: str) -> bytes:
+        """The decoded body, refused past max_response_bytes: announced or while streaming."""
+        limit = self.config.max_response_bytes
+        announced = response.headers.get("content-length", "").strip()
+        if announced.isdigit() and int(announced) > limit:
+            raise self._located(_too_large(response, method, path, limit))
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                raise self._located(_too_large(response, method, path, limit))
+            chunks.append(chunk)
+        return b"".join(chunks)
 
     async def send(
         self,
@@ -136,13 +225,14 @@ class ApiTransport:
                     # pause (Retry-After) that began while it waited.
                     await self._limiter.acquire()
                     self.request_count += 1
-                    response = await self._http.request(
+                    response = await self._exchange(
                         method, path, params=params, json=json, files=files, headers=headers
                     )
             except _NOT_SENT as exc:
-                error, reason, retryable = transport_error(exc, method, path), "connect", True
+                error = self._located(transport_error(exc, method, path))
+                reason, retryable = "connect", True
             except httpx.RequestError as exc:
-                error = transport_error(exc, method, path)
+                error = self._located(transport_error(exc, method, path))
                 reason, retryable = type(exc).__name__, idempotent
                 if not idempotent:
                     raise Ambiguous(error) from None
@@ -152,7 +242,7 @@ class ApiTransport:
                 if response.is_success:
                     return response
                 status = response.status_code
-                error = api_error(response, method, path, retry_after=retry_after)
+                error = self._located(api_error(response, method, path, retry_after=retry_after))
                 reason = f"HTTP {status}"
                 if status == 429:
                     retryable = True
@@ -179,15 +269,17 @@ class ApiTransport:
         """All items of a page/per_page list.
 
         Follows `result_info` (stops after the last page it announces) and stops
-        on an empty page when the server gives no totals.
+        on an empty page when the server gives no totals. A server that ignores
+        `?page` is caught: a page of items all seen before, or more than
+        `max_pages` pages, ends the read with an error.
         """
-        items: list[dict[str, Any]] = []
-        for page in range(1, MAX_PAGES + 1):
+        pages = PageGuard(path, self.config.max_pages)
+        for page in range(1, self.config.max_pages + 1):
             query = {**(params or {}), "page": page, "per_page": per_page}
             response = await self.send("GET", path, idempotent=True, params=query)
             result = unwrap(response, "GET", path)
             if not result:
-                return items
+                return pages.items
             if not isinstance(result, list):
                 raise ApiError(
                     status=response.status_code,
@@ -196,17 +288,11 @@ class ApiTransport:
                     method="GET",
                     path=path,
                 )
-            items.extend(r for r in result if isinstance(r, dict))
+            pages.add(page, result)
             info = (parse_body(response) or {}).get("result_info") or {}
             if _last_page(info, page, per_page):
-                return items
-        raise ApiError(
-            status=200,
-            codes=(),
-            message=f"more than {MAX_PAGES} pages; the server seems to ignore ?page",
-            method="GET",
-            path=path,
-        )
+                return pages.items
+        raise pages.too_many()
 
     async def create_once(
         self,
@@ -235,6 +321,48 @@ class ApiTransport:
                     None,
                 )
                 attempt += 1
+
+
+class PageGuard:
+    """The items of a paged list so far, refusing a server that does not page.
+
+    An item already seen (by id) is dropped: a concurrent create can shift one
+    onto the next page. A page made only of items already seen means the server
+    sent the same page again, and the read stops.
+    """
+
+    def __init__(self, path: str, max_pages: int) -> None:
+        self.path = path
+        self.max_pages = max_pages
+        self.items: list[dict[str, Any]] = []
+        self._ids: set[str] = set()
+
+    def add(self, page: int, result: list[Any]) -> None:
+        fresh = 0
+        for item in result:
+            if not isinstance(item, dict):
+                continue
+            item_id = item.get("id")
+            if isinstance(item_id, str):
+                if item_id in self._ids:
+                    continue
+                self._ids.add(item_id)
+            fresh += 1
+            self.items.append(item)
+        if page > 1 and fresh == 0:
+            raise self._error(
+                f"page {page} held only items of earlier pages: the server seems to "
+                "ignore ?page, so the list was not read to its end"
+            )
+
+    def too_many(self) -> ApiError:
+        return self._error(
+            f"the list did not end after {self.max_pages} pages: the server seems to "
+            "ignore ?page, so reading stopped"
+        )
+
+    def _error(self, message: str) -> ApiError:
+        return ApiError(status=200, codes=(), message=message, method="GET", path=self.path)
 
 
 def _last_page(info: dict[str, Any], page: int, per_page: int) -> bool:
