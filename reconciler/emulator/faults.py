@@ -100,7 +100,8 @@ class Faults:
             else:
                 reset = max(rl.window_s - (now - w.start), 0.0)
             remaining = 0 if over else max(rl.requests - w.count, 0)
-        reset_s = math.ceil(reset)
+        # Rounded first: now + window - now is not always exactly window in floats.
+        reset_s = math.ceil(round(reset, 3))
         headers = {
             "Ratelimit": f'"default";r={remaining};t={reset_s}',
             "Ratelimit-Policy": f'"default";q={rl.requests};w={math.ceil(rl.window_s)}',
