@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import Literal
 
+from reconciler.apply_guard import refuse_unsafe
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.upload import build_upload
@@ -80,6 +81,7 @@ class Applier:
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
 
     async def run(self, plan: Plan) -> ApplyReport:
+        refuse_unsafe(plan, self.desired, self.live)
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
         report = ApplyReport()
         slots = asyncio.Semaphore(self.client.config.concurrency)

@@ -114,6 +114,10 @@ class StalePlanError(ReconcilerError):
     """A saved plan no longer matches live state or the manifests."""
 
 
+class UnsafePlanError(ReconcilerError):
+    """The applier was handed a plan that breaks its invariants; it made no call."""
+
+
 class ApplyError(ReconcilerError):
     """Apply stopped after a failure; the report says what was done, failed and not started."""
 
