@@ -14,8 +14,11 @@ from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN, Emulat
 from .conftest import EXAMPLES, Cli, accounts_config
 
 
-def _account(manifest_dir: Path) -> str:
-    doc = yaml.safe_load((manifest_dir / "reconciler.yaml").read_text())
+def _account(manifest: Path) -> str:
+    """The account_id of a manifest file, or of a directory's reconciler.yaml."""
+    doc = yaml.safe_load(
+        (manifest if manifest.is_file() else manifest / "reconciler.yaml").read_text()
+    )
     account: str = doc["account_id"]
     return account
 
@@ -40,7 +43,7 @@ def _apply_then_in_sync(cli: Cli, path: Path, env: dict[str, str]) -> Any:
 def test_multi_env_staging_and_prod_go_to_their_own_accounts(
     make_cli: Callable[[EmulatorConfig | None], Cli],
 ) -> None:
-    staging, prod = EXAMPLES / "multi-env/staging", EXAMPLES / "multi-env/prod"
+    staging, prod = EXAMPLES / "multi-env/staging.yaml", EXAMPLES / "multi-env/prod.yaml"
     assert _account(staging) != _account(prod)
     cli = make_cli(accounts_config(_account(staging), _account(prod)))
     env = {
@@ -128,7 +131,8 @@ def test_secret_rotation_replaces_the_secret_when_its_value_changes(served_cli: 
 
 
 def test_every_example_has_a_readme_and_validates(served_cli: Cli) -> None:
-    for example in ("multi-env/staging", "multi-env/prod", "multi-module", "secret-rotation"):
+    examples = ("multi-env/staging.yaml", "multi-env/prod.yaml", "multi-module", "secret-rotation")
+    for example in examples:
         result = served_cli("validate", str(EXAMPLES / example))
         assert result.exit_code == 0, result.output
     for readme in ("multi-env", "multi-module", "secret-rotation", "github-actions", "gitlab-ci"):
