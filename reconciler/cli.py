@@ -87,7 +87,8 @@ paths_argument = click.argument("paths", nargs=-1, type=click.Path(path_type=str
 allow_outside_option = click.option(
     "--allow-outside-files",
     is_flag=True,
-    help="Let value_from files leave the manifest directory (.. and symbolic links).",
+    help="Let script, modules and value_from files leave the manifest directory "
+    "(absolute paths, .., symbolic links); they must still be regular files.",
 )
 
 
@@ -103,9 +104,12 @@ def validate(paths: tuple[str, ...], allow_outside_files: bool) -> None:
     """Check manifests (default: manifests/) and report every problem with file:line:column."""
     manifests = _load(paths, allow_outside_files)
     state = manifests.state
+    for warning in manifests.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    noted = f" ({_count(len(manifests.warnings), 'warning')} above)" if manifests.warnings else ""
     click.echo(
         f"Valid: {_count(len(state.stores), 'store')}, {_count(len(state.secrets), 'secret')}, "
-        f"{_count(len(state.workers), 'worker')} in {_count(len(manifests.files), 'file')}."
+        f"{_count(len(state.workers), 'worker')} in {_count(len(manifests.files), 'file')}{noted}."
     )
 
 

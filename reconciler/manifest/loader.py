@@ -15,6 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import Location, Problem
+from reconciler.manifest.files import MAX_MANIFEST_BYTES, FileRefusedError, read_manifest_file
 from reconciler.manifest.models import (
     BINDING_TYPES,
     EXTENSION_PREFIX,
@@ -44,6 +45,11 @@ class LoadedDocument:
     secrets: list[tuple[int, SecretSpec]] = field(default_factory=list)
     workers: list[tuple[int, WorkerSpec]] = field(default_factory=list)
     invalid: set[tuple[str, str]] = field(default_factory=set)
+    # Entries that failed validation, as written: their files are still checked, so a bad
+    # name does not hide a missing script.
+    rejected: list[tuple[str, int, dict[str, Any]]] = field(default_factory=list)
+    # The file's bytes as read once; the manifest digest hashes these, never a second read.
+    raw: bytes = b""
 
     def at(self, *path: str | int) -> Location:
         return self.positions.locate(path)
@@ -84,15 +90,23 @@ def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocum
                 spec = model.model_validate(item)
             except ValidationError as exc:
                 problems.extend(_problem(doc, err, (section, i)) for err in exc.errors())
-                if isinstance(item, dict) and isinstance(item.get("name"), str):
-                    loaded.invalid.add((section, item["name"]))
+                if isinstance(item, dict):
+                    loaded.rejected.append((section, i, item))
+                    if isinstance(item.get("name"), str):
+                        loaded.invalid.add((section, item["name"]))
                 continue
             getattr(loaded, section).append((i, spec))
     return loaded, problems
 
 
-def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
-    """Expand files and directories (recursively, sorted) into manifest files."""
+def discover(
+    paths: Sequence[str | Path], *, allow_outside_files: bool = False
+) -> tuple[list[Path], list[Problem]]:
+    """Expand files and directories (recursively, sorted) into manifest files.
+
+    A file found in a directory that is a symbolic link leading out of it is refused like any
+    other file a manifest set names (a link to a credentials file would be parsed and echoed).
+    """
     files: list[Path] = []
     problems: list[Problem] = []
     for raw in paths:
@@ -105,13 +119,29 @@ def discover(paths: Sequence[str | Path]) -> tuple[list[Path], list[Problem]]:
                         Location(str(path)), "no *.yaml or *.yml manifest files in this directory"
                     )
                 )
+            if not allow_outside_files:
+                found, outside = _inside(path, found)
+                problems.extend(
+                    Problem(
+                        Location(str(p)),
+                        f"this manifest file is a symbolic link that leads outside {path}; "
+                        "remove it or pass --allow-outside-files",
+                    )
+                    for p in outside
+                )
             files.extend(found)
-        elif path.is_file():
+        elif path.exists():  # a FIFO or device is refused when read, with its kind
             files.append(path)
         else:
             problems.append(Problem(Location(str(path)), "no such file or directory"))
     unique = list(dict.fromkeys(p.resolve() for p in files))
     return [_display(p) for p in unique], problems
+
+
+def _inside(root: Path, found: list[Path]) -> tuple[list[Path], list[Path]]:
+    real_root = root.resolve()
+    inside = [p for p in found if p.resolve().is_relative_to(real_root)]
+    return inside, [p for p in found if p not in inside]
 
 
 def _display(path: Path) -> Path:
@@ -122,19 +152,32 @@ def _display(path: Path) -> Path:
         return path
 
 
-def read_text(path: Path) -> tuple[str | None, Problem | None]:
+_MANIFEST_TOO_LARGE = (
+    f"is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB; split the manifests into "
+    "smaller files"
+)
+
+
+def read_text(path: Path) -> tuple[bytes, str | None, Problem | None]:
+    """A manifest file's bytes and text (bounded, regular files only), or the problem."""
     try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        return None, Problem(Location(str(path)), f"cannot read the file: {exc.strerror or exc}")
+        raw = read_manifest_file(
+            path, root=None, limit=MAX_MANIFEST_BYTES, too_large=_MANIFEST_TOO_LARGE
+        )
+    except FileRefusedError as exc:
+        return b"", None, Problem(Location(str(path)), f"this manifest file {exc}")
     if b"\0" in raw:
-        return None, Problem(Location(str(path)), "this is a binary file, not a YAML manifest")
+        return raw, None, Problem(Location(str(path)), "this is a binary file, not a YAML manifest")
     try:
-        return raw.decode("utf-8"), None
+        return raw, raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, Problem(
-            Location(str(path)),
-            f"not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8",
+        return (
+            raw,
+            None,
+            Problem(
+                Location(str(path)),
+                f"not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8",
+            ),
         )
 
 
@@ -143,7 +186,7 @@ def load_documents_from(files: Sequence[Path]) -> tuple[list[LoadedDocument], li
     documents: list[LoadedDocument] = []
     problems: list[Problem] = []
     for path in files:
-        text, problem = read_text(path)
+        raw, text, problem = read_text(path)
         if problem is not None or text is None:
             problems.extend([problem] if problem else [])
             continue
@@ -161,6 +204,7 @@ def load_documents_from(files: Sequence[Path]) -> tuple[list[LoadedDocument], li
                 )
                 continue
             loaded, invalid = _validate_document(path, doc)
+            loaded.raw = raw
             documents.append(loaded)
             problems.extend(invalid)
     return documents, problems

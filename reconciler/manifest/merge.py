@@ -8,10 +8,11 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from reconciler.errors import Location, ManifestError, Problem, ValueSourceError
+from reconciler.manifest.files import MAX_SCRIPT_BYTES, FileRefusedError, read_manifest_file
 from reconciler.manifest.loader import LoadedDocument, discover, load_documents_from
 from reconciler.manifest.models import (
     JsonBinding,
@@ -32,11 +33,15 @@ class ManifestSet:
     state: State
     digest: str
     files: list[Path]
+    # Not errors, but what plan and apply will meet (an unset environment variable):
+    # `validate` prints them, each with its location.
+    warnings: list[Problem] = field(default_factory=list)
 
 
 class _Checker:
     def __init__(self, allow_outside_files: bool) -> None:
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.allow_outside_files = allow_outside_files
         self.hashed: dict[str, bytes] = {}
 
@@ -50,57 +55,84 @@ class _Checker:
         seen[key] = where
         return True
 
-    def read_file(self, path: Path, where: Location, what: str) -> bytes | None:
+    def warn(self, where: Location, message: str) -> None:
+        self.warnings.append(Problem(where, message))
+
+    def root(self, doc: LoadedDocument) -> Path | None:
+        """The directory a file the document names must stay in (None: outside allowed)."""
+        return None if self.allow_outside_files else doc.path.parent
+
+    def read_file(
+        self, doc: LoadedDocument, relative: str, where: Location, what: str
+    ) -> bytes | None:
+        """A script or module file through the one file policy; the problem names the spot."""
         try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            self.add(where, f"{what} {path} does not exist")
+            data = read_manifest_file(
+                doc.path.parent / relative,
+                root=self.root(doc),
+                limit=MAX_SCRIPT_BYTES,
+                too_large=_SCRIPT_TOO_LARGE,
+            )
+        except FileRefusedError as exc:
+            self.add(where, f"{what} {relative} {exc}")
             return None
-        except OSError as exc:
-            self.add(where, f"cannot read {what} {path}: {exc.strerror or exc}")
-            return None
-        self.hashed[str(path)] = data
+        self.hashed[str(doc.path.parent / relative)] = data
         return data
 
     def value_source(self, doc: LoadedDocument, index: int, spec: SecretSpec) -> ValueSource:
         where = doc.at("secrets", index, "value_from")
         if spec.value_from.env is not None:
             source = ValueSource(env=spec.value_from.env)
-            # Unset is fine here: CI may set a variable only in the jobs that plan or apply.
+            # Unset is not an error: CI may set a variable only in the jobs that plan or
+            # apply. It is a warning, since that plan would report missing_value.
             if source.available():
                 self.check_readable(where, source)
+            else:
+                self.warn(
+                    where,
+                    f"the environment variable {source.env} is not set here; plan and apply "
+                    "report missing_value unless it is set when they run",
+                )
             return source
         assert spec.value_from.file is not None
-        relative = Path(spec.value_from.file)
-        path = doc.path.parent / relative
-        source = ValueSource(file=path)
-        if not self.allow_outside_files:
-            if relative.is_absolute() or ".." in relative.parts:
-                self.add(
-                    where,
-                    f"value_from file {relative} leaves the manifest's directory; keep secret "
-                    "files beside the manifests or pass --allow-outside-files",
-                )
-                return source
-            if any(p.is_symlink() for p in [path, *path.parents][: len(relative.parts)]):
-                self.add(
-                    where,
-                    f"value_from file {relative} is a symbolic link; links are refused unless "
-                    "--allow-outside-files is given",
-                )
-                return source
-        if not path.is_file():
-            self.add(where, f"value_from file {relative} does not exist (looked for {path})")
-        else:
-            self.check_readable(where, source)
+        source = ValueSource(file=doc.path.parent / spec.value_from.file, root=self.root(doc))
+        self.check_readable(where, source)
         return source
 
     def check_readable(self, where: Location, source: ValueSource) -> None:
-        """The reader's own rules (size, encoding, not empty); the value is dropped at once."""
+        """The reader's own rules (file policy, size, encoding, not empty); the value is
+        dropped at once."""
         try:
             source.read()
         except ValueSourceError as exc:
-            self.add(where, str(exc))
+            self.add(where, f"value_from: {exc}")
+
+    def rejected_files(self, doc: LoadedDocument) -> None:
+        """Entries that failed validation still name files: check those, so that one problem
+        (a bad worker name) does not hide another (its missing script)."""
+        for section, index, item in doc.rejected:
+            if section == "workers":
+                script = item.get("script")
+                if isinstance(script, str) and script:
+                    self.read_file(doc, script, doc.at(section, index, "script"), "script file")
+                modules = item.get("modules")
+                for j, extra in enumerate(modules if isinstance(modules, list) else []):
+                    if isinstance(extra, str) and extra:
+                        where = doc.at(section, index, "modules", j)
+                        self.read_file(doc, extra, where, "module file")
+            elif section == "secrets":
+                value_from = item.get("value_from")
+                if not isinstance(value_from, dict) or "env" in value_from:
+                    continue
+                file = value_from.get("file")
+                if isinstance(file, str) and file:
+                    source = ValueSource(file=doc.path.parent / file, root=self.root(doc))
+                    self.check_readable(doc.at(section, index, "value_from"), source)
+
+
+_SCRIPT_TOO_LARGE = (
+    f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB, the Workers script size limit"
+)
 
 
 def _binding(spec: object) -> Binding:
@@ -119,10 +151,10 @@ def _worker(check: _Checker, doc: LoadedDocument, index: int, spec: WorkerSpec) 
 
     base = doc.path.parent
     main_path = base / spec.script
-    main = check.read_file(main_path, doc.at("workers", index, "script"), "script file")
+    main = check.read_file(doc, spec.script, doc.at("workers", index, "script"), "script file")
     modules = [Module(PurePosixPath(spec.script).name, main)] if main is not None else []
     for j, extra in enumerate(spec.modules):
-        data = check.read_file(base / extra, doc.at("workers", index, "modules", j), "module file")
+        data = check.read_file(doc, extra, doc.at("workers", index, "modules", j), "module file")
         if data is not None:
             name = os.path.relpath(base / extra, main_path.parent).replace(os.sep, "/")
             modules.append(Module(name, data))
@@ -217,16 +249,22 @@ def merge(
             if worker is not None:
                 state.workers[spec.name] = worker
 
+    for doc in documents:
+        check.rejected_files(doc)
+
     if check.problems:
         raise ManifestError(check.problems)
     files = list(dict.fromkeys(d.path for d in documents))
-    return ManifestSet(state, _digest(files, check.hashed.values()), files)
+    raw = {d.path: d.raw for d in documents}
+    digest = _digest(list(raw.values()), check.hashed.values())
+    return ManifestSet(state, digest, files, check.warnings)
 
 
-def _digest(manifests: list[Path], scripts: Iterable[bytes]) -> str:
+def _digest(manifests: list[bytes], scripts: Iterable[bytes]) -> str:
     """What a saved plan was made from: file contents only, so the working directory a
-    command runs from (and so the paths it prints) does not make a plan look stale."""
-    contents = [p.read_bytes() for p in manifests] + list(scripts)
+    command runs from (and so the paths it prints) does not make a plan look stale. The
+    bytes are those parsed, never a second read of the file."""
+    contents = manifests + list(scripts)
     hashes = sorted(hashlib.sha256(c).hexdigest() for c in contents)
     return "sha256:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
@@ -282,6 +320,6 @@ def load_manifests(
     paths: Sequence[str | Path], *, allow_outside_files: bool = False
 ) -> ManifestSet:
     """Load, validate and merge a manifest set; raises ManifestError with every problem."""
-    files, problems = discover(paths)
+    files, problems = discover(paths, allow_outside_files=allow_outside_files)
     documents, more = load_documents_from(files)
     return merge(documents, allow_outside_files=allow_outside_files, problems=problems + more)

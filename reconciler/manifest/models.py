@@ -5,6 +5,7 @@ The format is a contract: extend it only compatibly (new optional keys), never r
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Any, Literal
 
@@ -24,7 +25,8 @@ _WORKER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 _BINDING_NAME = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$]*$")
 _ACCOUNT_ID = re.compile(r"^[0-9a-f]{32}$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# ASCII classes only: `\d` would accept full-width and other Unicode digits.
+_DATE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
 
 
 def _schema(pattern: re.Pattern[str]) -> WithJsonSchema:
@@ -67,9 +69,20 @@ AccountId = Annotated[
     _matching(_ACCOUNT_ID, "an account_id is 32 lowercase hexadecimal characters"),
     _schema(_ACCOUNT_ID),
 ]
+
+
+def _real_date(value: str) -> str:
+    try:
+        datetime.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"compatibility_date {value!r} is not a calendar date") from None
+    return value
+
+
 CompatibilityDate = Annotated[
     str,
     _matching(_DATE, "compatibility_date is a date written YYYY-MM-DD, in quotes"),
+    AfterValidator(_real_date),
     _schema(_DATE),
 ]
 Scope = Literal["workers", "ai_gateway", "dex", "access", "containers", "websearch"]

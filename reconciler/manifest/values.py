@@ -7,16 +7,29 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.errors import ValueSourceError
+from reconciler.manifest.files import (
+    MAX_VALUE_BYTES,
+    MAX_VALUE_FILE_BYTES,
+    FileRefusedError,
+    read_manifest_file,
+)
 
-MAX_VALUE_BYTES = 65_536
+__all__ = ["MAX_VALUE_BYTES", "ValueSource"]
+
+_TOO_LARGE = f"holds more than {MAX_VALUE_BYTES:,} bytes, the Secrets Store limit"
 
 
 @dataclass(frozen=True)
 class ValueSource:
-    """Where a secret's value comes from: an environment variable or a file."""
+    """Where a secret's value comes from: an environment variable or a file.
+
+    `root` is the manifest's directory a file must stay inside (None with
+    --allow-outside-files); the file policy is checked again each time the value is read.
+    """
 
     env: str | None = None
     file: Path | None = None
+    root: Path | None = None
 
     def describe(self) -> str:
         if self.env is not None:
@@ -31,31 +44,42 @@ class ValueSource:
     def read(self) -> str:
         """Return the value; errors name the source, never the value."""
         if self.env is not None:
-            value = os.environ.get(self.env)
-            if value is None:
+            raw = _environ_bytes(self.env)
+            if raw is None:
                 raise ValueSourceError(
                     f"the {self.describe()} is not set; export it before running reconciler"
                 )
         else:
             assert self.file is not None
             try:
-                raw = self.file.read_bytes()
-            except OSError as exc:
-                raise ValueSourceError(
-                    f"cannot read the {self.describe()}: {exc.strerror or exc}"
-                ) from None
-            try:
-                value = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ValueSourceError(f"the {self.describe()} is not UTF-8 text") from None
+                raw = read_manifest_file(
+                    self.file, root=self.root, limit=MAX_VALUE_FILE_BYTES, too_large=_TOO_LARGE
+                )
+            except FileRefusedError as exc:
+                raise ValueSourceError(f"the {self.describe()} {exc}") from None
             # Files written by editors end with a newline that is not part of the value.
-            value = value.removesuffix("\n").removesuffix("\r")
-        if not value:
+            raw = raw.removesuffix(b"\n").removesuffix(b"\r")
+        if not raw:
             # An unset CI secret often arrives as an empty variable; never store a blank secret.
             raise ValueSourceError(f"the {self.describe()} is empty; a secret needs a value")
-        if len(value.encode("utf-8")) > MAX_VALUE_BYTES:
+        if len(raw) > MAX_VALUE_BYTES:
+            raise ValueSourceError(f"the {self.describe()} {_TOO_LARGE}")
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
             raise ValueSourceError(
-                f"the {self.describe()} holds more than {MAX_VALUE_BYTES:,} bytes, "
-                "the Secrets Store limit"
-            )
-        return value
+                f"the {self.describe()} is not UTF-8 text (bad byte at offset {exc.start}); "
+                "a secret value is text"
+            ) from None
+
+
+def _environ_bytes(name: str) -> bytes | None:
+    """The variable's bytes as the process got them: os.environ hides bad UTF-8 as surrogates."""
+    environb = getattr(os, "environb", None)
+    if environb is None:  # Windows: the environment is text already
+        value = os.environ.get(name)
+        return None if value is None else value.encode("utf-8", "surrogateescape")
+    try:
+        return environb.get(os.fsencode(name))  # type: ignore[no-any-return]
+    except UnicodeError:
+        return None

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
@@ -90,3 +91,117 @@ def test_python_dash_m_entry_point(tmp_path: Path) -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("Valid:")
+
+
+def test_an_unset_env_value_is_a_located_warning_not_an_error(write: Write, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Issue 14: `validate` said Valid where plan then reported missing_value. It stays exit 0
+    (a PR job often validates without the secrets) but says so, with the location."""
+    monkeypatch.delenv("NOT_SET_IN_THIS_JOB", raising=False)
+    write(
+        "m.yaml",
+        """
+        stores: [{name: prod}]
+        secrets:
+          - {name: K, store: prod, value_from: {env: NOT_SET_IN_THIS_JOB}, scopes: [workers]}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 0
+    assert result.stderr.splitlines() == [
+        "warning: m.yaml:3:40: the environment variable NOT_SET_IN_THIS_JOB is not set here; "
+        "plan and apply report missing_value unless it is set when they run"
+    ]
+    assert (
+        result.stdout.strip() == "Valid: 1 store, 1 secret, 0 workers in 1 file (1 warning above)."
+    )
+    monkeypatch.setenv("NOT_SET_IN_THIS_JOB", "v")
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.stderr == "" and "warning" not in result.stdout
+
+
+def test_a_bad_worker_name_does_not_hide_its_missing_script(write: Write) -> None:
+    write(
+        "m.yaml",
+        """
+        workers:
+          - {name: Bad_Name, script: missing.js, modules: [gone.js]}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "m.yaml:2:12: a worker name is lowercase a-z, 0-9 and '-', not starting or ending with "
+        "'-', at most 63 characters; got 'Bad_Name'",
+        "m.yaml:2:30: script file missing.js does not exist",
+        "m.yaml:2:52: module file gone.js does not exist",
+        "Error: 3 problems in the manifests",
+    ]
+
+
+def test_a_bad_secret_name_does_not_hide_its_missing_value_file(write: Write) -> None:
+    write(
+        "m.yaml",
+        """
+        stores: [{name: prod}]
+        secrets:
+          - {name: a.b, store: prod, value_from: {file: nope.txt}, scopes: [workers]}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[:2] == [
+        "m.yaml:3:12: a name is letters, digits, '_' and '-' (no spaces), not empty; got 'a.b'",
+        "m.yaml:3:42: value_from: the file nope.txt does not exist",
+    ]
+
+
+def test_a_tab_indent_is_named(write: Write) -> None:
+    write("m.yaml", "stores:\n\t- name: x\n")
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    first = result.stderr.splitlines()[0]
+    assert first.startswith("m.yaml:2:1: malformed YAML: ")
+    assert first.endswith("(line 2 is indented with a tab; YAML indents with spaces only)")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dot.name",
+        "per%cent",
+        "ümlaut",
+        "\uff46\uff55\uff4c\uff4c",
+        "tab\tname",
+        "new\nline",
+        "\u0663",
+    ],
+)
+def test_the_secrets_store_name_rule_with_its_location(write: Write, name: str) -> None:
+    """Issue 13: names are ^[A-Za-z0-9_-]+$ (ASCII); '.' and '%' are invalid_secret_name."""
+    write(
+        "m.yaml",
+        f"stores: [{{name: prod}}]\nsecrets:\n  - name: {json.dumps(name)}\n"
+        "    store: prod\n    value_from: {env: X}\n    scopes: [workers]\n",
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].startswith("m.yaml:3:11: a name is letters, digits")
+
+
+@pytest.mark.parametrize(
+    ("date", "message"),
+    [
+        ("\uff12\uff10\uff12\uff15-01-01", "compatibility_date is a date written YYYY-MM-DD"),
+        (
+            "\u0662\u0660\u0662\u0665-\u0660\u0661-\u0660\u0661",
+            "compatibility_date is a date written YYYY-MM-DD",
+        ),
+        ("2025-02-30", "compatibility_date '2025-02-30' is not a calendar date"),
+    ],
+)
+def test_compatibility_date_is_ascii_and_real(write: Write, date: str, message: str) -> None:
+    write("w.js", "export default {}\n")
+    write("m.yaml", f'workers: [{{name: w, script: w.js, compatibility_date: "{date}"}}]\n')
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert message in result.stderr.splitlines()[0]

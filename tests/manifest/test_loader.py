@@ -230,8 +230,8 @@ def test_value_file_outside_the_manifest_directory_is_refused(base: Write, tmp_p
         + "secrets:\n  - {name: K, store: prod, value_from: {file: ../secret.txt}, scopes: [workers]}\n",
     )
     assert problems_of("m") == [
-        "m/m.yaml:4:40: value_from file ../secret.txt leaves the manifest's directory; keep secret "
-        "files beside the manifests or pass --allow-outside-files"
+        "m/m.yaml:4:40: value_from: the file m/../secret.txt leaves the manifest's directory; "
+        "keep such files beside the manifests or pass --allow-outside-files"
     ]
     (tmp_path / "m" / "link.txt").symlink_to(tmp_path / "secret.txt")
     base(
@@ -254,8 +254,8 @@ def test_value_sources_over_the_limit(base: Write, monkeypatch: pytest.MonkeyPat
     )
     problems = problems_of("m.yaml")
     assert problems == [
-        "m.yaml:4:40: the file big.txt holds more than 65,536 bytes, the Secrets Store limit",
-        "m.yaml:5:40: the environment variable BIG_VALUE holds more than 65,536 bytes, the Secrets Store limit",
+        "m.yaml:4:40: value_from: the file big.txt holds more than 65,536 bytes, the Secrets Store limit",
+        "m.yaml:5:40: value_from: the environment variable BIG_VALUE holds more than 65,536 bytes, the Secrets Store limit",
     ]
     assert not any("yyyy" in p or "xxxx" in p for p in problems)
 
@@ -267,7 +267,7 @@ def test_missing_value_file(base: Write) -> None:
         + "secrets:\n  - {name: K, store: prod, value_from: {file: nope.txt}, scopes: [workers]}\n",
     )
     assert problems_of("m.yaml")[0].startswith(
-        "m.yaml:4:40: value_from file nope.txt does not exist"
+        "m.yaml:4:40: value_from: the file nope.txt does not exist"
     )
 
 
@@ -351,8 +351,8 @@ def test_validate_and_plan_share_one_size_rule(base: Write) -> None:
         + "  - {name: C, store: prod, value_from: {file: empty.txt}, scopes: [workers]}\n",
     )
     assert problems_of("m.yaml") == [
-        "m.yaml:4:40: the file edge.txt holds more than 65,536 bytes, the Secrets Store limit",
-        "m.yaml:6:40: the file empty.txt is empty; a secret needs a value",
+        "m.yaml:4:40: value_from: the file edge.txt holds more than 65,536 bytes, the Secrets Store limit",
+        "m.yaml:6:40: value_from: the file empty.txt is empty; a secret needs a value",
     ]
 
 

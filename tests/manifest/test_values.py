@@ -22,7 +22,7 @@ def test_env_and_file_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     [
         ({"env": "UNSET_VAR"}, "the environment variable UNSET_VAR is not set"),
         ({"env": "EMPTY_VAR"}, "the environment variable EMPTY_VAR is empty"),
-        ({"file": "missing.txt"}, "cannot read the file"),
+        ({"file": "missing.txt"}, "the file .*missing.txt does not exist"),
         ({"file": "empty.txt"}, "is empty; a secret needs a value"),
         ({"file": "binary.bin"}, "is not UTF-8 text"),
     ],
