@@ -109,10 +109,15 @@ class Applier:
             except ReconcilerError as exc:
                 outcome = Outcome(action, "failed", exc)
             except asyncio.CancelledError:
-                # Interrupted (Ctrl-C): a secret caught between delete and create must be named.
-                if action.label in self._absent_now:
-                    interrupted = ReconcilerError("interrupted between the delete and the create")
-                    self._emit(Outcome(action, "failed", interrupted, secret_absent=True))
+                # Interrupted (Ctrl-C): the report lists it as failed (its outcome is unknown),
+                # and a secret caught between delete and create must be named.
+                absent = action.label in self._absent_now
+                interrupted = ReconcilerError(
+                    "interrupted between the delete and the create"
+                    if absent
+                    else "interrupted while running; the next plan shows whether it took effect"
+                )
+                self._emit(Outcome(action, "failed", interrupted, secret_absent=absent))
                 raise
             except Exception as exc:  # a bug of ours must still end in the report
                 message = f"internal error: {type(exc).__name__}: {exc}"

@@ -10,6 +10,7 @@ import asyncio
 import functools
 import json
 import logging
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -29,6 +30,7 @@ from reconciler.errors import (
     EXIT_ERROR,
     ApiError,
     ApplyError,
+    CancelledError,
     ConfigError,
     ManifestError,
     ReconcilerError,
@@ -64,6 +66,10 @@ def handle_errors(func: F) -> F:
             _fail(f"{len(exc.problems)} {noun} in the manifests", exc.exit_code)
         except ApiError as exc:
             _fail(explain(exc), exc.exit_code)
+        except CancelledError as exc:
+            # The user said no: say what happened, without calling it an error.
+            click.echo(str(exc), err=True)
+            sys.exit(exc.exit_code)
         except ReconcilerError as exc:
             _fail(str(exc), exc.exit_code)
         except KeyboardInterrupt:
@@ -358,16 +364,14 @@ def apply(
             todo.raise_if_conflicts()
             if not todo.has_changes:
                 return None
-            if (
-                saved is None
-                and not auto_approve
-                and not click.confirm("Apply these changes?", default=False)
-            ):
-                raise ReconcilerError("apply cancelled; nothing was changed")
+            if saved is None and not auto_approve:
+                _confirm()
             stores = sorted(live.stores)
+            applying.append(todo)
             with _progress_bar(console, len(todo.actions)) as advance:
 
                 def on_outcome(outcome: Outcome) -> None:
+                    outcomes.append(outcome)
                     _progress(console, outcome, stores)
                     advance()
 
@@ -375,9 +379,42 @@ def apply(
                     todo, manifests, live, secret_update=secret_update, on_outcome=on_outcome
                 )
 
-    report = asyncio.run(run())
+    applying: list[Plan] = []  # the plan, once apply has started changing things
+    outcomes: list[Outcome] = []
+    try:
+        report = asyncio.run(run())
+    except KeyboardInterrupt:
+        if not applying:
+            raise
+        _report(_interrupted(applying[0], outcomes), interrupted=True)
     if report is not None:
         _report(report)
+
+
+def _confirm() -> None:
+    """Ask before applying; Ctrl-C (or end of input) at the prompt cancels at once.
+
+    asyncio.run's SIGINT handler only cancels the task at its next await, and the prompt
+    blocks in input(), so the first Ctrl-C would be swallowed: Python's own handler is put
+    back for the prompt.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        approved = click.confirm("Apply these changes?", default=False)
+    except click.Abort:
+        click.echo("", err=True)  # end the prompt's line (the terminal shows ^C)
+        approved = False
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if not approved:
+        raise CancelledError("Apply cancelled; nothing was changed.")
+
+
+def _interrupted(plan: Plan, outcomes: list[Outcome]) -> ApplyReport:
+    """The report of an apply stopped by Ctrl-C: what finished, what was cut, what never ran."""
+    reached = {id(o.action) for o in outcomes}
+    waiting = [Outcome(a, "not_started") for a in plan.actions if id(a) not in reached]
+    return ApplyReport(outcomes=[*outcomes, *waiting])
 
 
 @contextmanager
@@ -421,18 +458,20 @@ def _sentence(error: Exception | None, stores: list[str] | None = None) -> str:
     return str(error)
 
 
-def _report(report: ApplyReport) -> None:
+def _report(report: ApplyReport, *, interrupted: bool = False) -> None:
     done, failed, waiting = (report.with_status(s) for s in ("done", "failed", "not_started"))
-    if report.ok:
-        click.echo(f"Apply complete: {len(done)} changes made.")
+    if report.ok and not interrupted:
+        click.echo(f"Apply complete: {_count(len(done), 'change')} made.")
         return
+    stopped = "apply interrupted (Ctrl-C)" if interrupted else "apply stopped"
     lines = [
-        f"apply stopped: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",
+        f"{stopped}: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",
         *(f"  failed: {o.action.action} {o.action.kind} {o.action.label}" for o in failed),
         *(f"  not started: {o.action.action} {o.action.kind} {o.action.label}" for o in waiting),
     ]
     lines += [f"  {_absent_warning(label)}" for label in report.absent_secrets]
-    lines.append("Fix the cause and run apply again: it converges from where it stopped.")
+    again = "Run" if interrupted else "Fix the cause and run"
+    lines.append(f"{again} apply again: it converges from where it stopped.")
     raise ApplyError("\n".join(lines), report)
 
 

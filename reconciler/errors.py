@@ -124,3 +124,7 @@ class ApplyError(ReconcilerError):
     def __init__(self, message: str, report: object) -> None:
         self.report = report
         super().__init__(message)
+
+
+class CancelledError(ReconcilerError):
+    """The user declined (or interrupted) the confirmation: not a failure, nothing was changed."""
