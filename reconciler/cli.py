@@ -10,6 +10,7 @@ import asyncio
 import functools
 import json
 import logging
+import shlex
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +22,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from reconciler import __version__
+from reconciler import __version__, local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate
 from reconciler.cloudflare.explain import explain
 from reconciler.errors import (
@@ -142,7 +143,11 @@ def option_group(*options: Callable[[F], F]) -> Callable[[F], F]:
 
 # Flags shared by every command that talks to an account.
 connection_options = option_group(
-    click.option("--local", is_flag=True, help="Use the built-in emulator (.reconciler/local.db)."),
+    click.option(
+        "--local",
+        is_flag=True,
+        help="Use the built-in emulator (state in .reconciler/ of the manifest directory).",
+    ),
     click.option("--account-id", help="Account to use (else CLOUDFLARE_ACCOUNT_ID)."),
     click.option("--api-base-url", help="API base URL (else CLOUDFLARE_API_BASE_URL)."),
     click.option("--concurrency", type=click.IntRange(1, 64), help="Parallel requests (8)."),
@@ -173,11 +178,27 @@ connection_options = option_group(
 )
 
 
-def _connection(kw: dict[str, Any]) -> Connection:
+def _hint_flags(kw: dict[str, Any], allow_outside_files: bool) -> list[str]:
+    """The flags a follow-up command needs to reach the same account and read the same files."""
+    flags = ["--local"] if kw.get("local") else []
+    for name in ("account_id", "api_base_url", "max_stores"):
+        if kw.get(name) is not None:
+            flags += [f"--{name.replace('_', '-')}", str(kw[name])]
+    return flags + (["--allow-outside-files"] if allow_outside_files else [])
+
+
+def _connection(
+    kw: dict[str, Any], paths: tuple[str, ...], manifests: ManifestSet | None
+) -> Connection:
+    """The flags as a Connection; under --local, the embedded emulator of this manifest set."""
     _logging(kw.pop("verbose"))
+    account_id = kw.pop("account_id")
+    manifest_account = manifests.state.account_id if manifests is not None else None
     return Connection(
+        local_dir=local.state_dir(paths or DEFAULT_PATHS),
+        local_accounts=tuple(a for a in (manifest_account, account_id) if a),
         local=kw.pop("local"),
-        account_id=kw.pop("account_id"),
+        account_id=account_id,
         api_base_url=kw.pop("api_base_url"),
         concurrency=kw.pop("concurrency"),
         rate_limit=kw.pop("rate_limit"),
@@ -260,16 +281,16 @@ def plan(
     **kw: Any,
 ) -> None:
     """Show what apply would change (exit 3 on conflicts)."""
-    connection = _connection(kw)
+    hint_flags = _hint_flags(kw, allow_outside_files)
     manifests = _load(paths, allow_outside_files)
+    connection = _connection(kw, paths, manifests)
     options = PlanOptions(prune=prune, force=force, replace=list(replace))
     result = asyncio.run(_plan(connection, manifests, options))
     _render(result, output_format)
     if out is not None:
         write_plan(result, out)
-        click.echo(
-            f"Plan written to {out}; apply it with `reconciler apply --plan {out}`.", err=True
-        )
+        command = shlex.join(["reconciler", "apply", *paths, "--plan", str(out), *hint_flags])
+        click.echo(f"Plan written to {out}; apply it with `{command}`.", err=True)
     if result.conflicts:
         sys.exit(EXIT_CONFLICTS)
     if detailed_exitcode and result.has_changes:
@@ -295,8 +316,8 @@ def drift(
     **kw: Any,
 ) -> None:
     """Compare the account with the manifests: exit 0 in sync, 2 on drift, 3 on conflicts."""
-    connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
+    connection = _connection(kw, paths, manifests)
     # Drift lists what differs, managed leftovers included (prune); it never applies anything.
     result = asyncio.run(_plan(connection, manifests, PlanOptions(prune=True, force=True)))
     _render(result, output_format, drift=True)
@@ -338,8 +359,8 @@ def apply(
     **kw: Any,
 ) -> None:
     """Carry out the plan: plan, confirm, apply; or apply a saved plan with --plan."""
-    connection = _connection(kw)
     manifests = _load(paths, allow_outside_files)
+    connection = _connection(kw, paths, manifests)
     if plan_file is not None and (prune or force or replace):
         raise ConfigError(
             "--prune, --force and --replace belong to the saved plan; "
@@ -491,7 +512,7 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
     """Write manifests from a live account; secret values become env placeholders."""
     from reconciler.export import Export, export_account
 
-    connection = _connection(kw)
+    connection = _connection(kw, (), None)
 
     async def run() -> Export:
         async with open_session(connection, None) as session:

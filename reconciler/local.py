@@ -1,27 +1,42 @@
 """`--local`: the built-in emulator in process, so the quick start needs no account and no setup.
 
-State lives in `.reconciler/local.db`; the token and account are the emulator's
-defaults; the fingerprint key is RECONCILER_FINGERPRINT_KEY when set, else a random
-key kept in `.reconciler/local-fingerprint.key` (owner-only, never in git).
+Each manifest set gets its own local state, in `.reconciler/` inside the manifest directory
+(for a manifest file, its directory): the quick start's `manifests/` and every example keep
+apart, whatever the working directory. That directory holds the emulator's database
+(`local.db`), the read cache and the fingerprint key (RECONCILER_FINGERPRINT_KEY when set,
+else a random key in `local-fingerprint.key`, owner-only, never in git).
+
+The embedded emulator serves the default account plus the account the manifests (or
+`--account-id`) name, and each account's store limit is the one the plan is told, so a plan
+under `--local` never promises what the emulator would refuse.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
 from reconciler.emulator.app import create_app
-from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN, EmulatorConfig
+from reconciler.emulator.config import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_TOKEN,
+    AccountConfig,
+    EmulatorConfig,
+    TokenConfig,
+)
 
-LOCAL_DIR = Path(".reconciler")
-LOCAL_DB = LOCAL_DIR / "local.db"
-LOCAL_KEY = LOCAL_DIR / "local-fingerprint.key"
+STATE_DIR_NAME = ".reconciler"
+LOCAL_DIR = Path(STATE_DIR_NAME)
 LOCAL_BASE_URL = "http://127.0.0.1/client/v4"
 LOCAL_TOKEN = DEFAULT_TOKEN
 LOCAL_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
+LOCAL_MAX_STORES = 1  # free and standard plans: one store per account
+_HEX = frozenset("0123456789abcdef")
 
 
 def private_dir(path: Path) -> Path:
@@ -31,17 +46,48 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def local_transport() -> httpx.AsyncBaseTransport:
-    private_dir(LOCAL_DIR)
-    return httpx.ASGITransport(app=create_app(EmulatorConfig(), str(LOCAL_DB)))
+def state_dir(manifest_paths: Sequence[str]) -> Path:
+    """The local state of a manifest set: `.reconciler/` in the (first) manifest directory."""
+    if not manifest_paths:
+        return LOCAL_DIR
+    first = Path(manifest_paths[0])
+    return (first if first.is_dir() else first.parent) / STATE_DIR_NAME
 
 
-def local_fingerprint_key() -> bytes:
-    if LOCAL_KEY.exists():
-        return LOCAL_KEY.read_bytes().strip()
-    private_dir(LOCAL_DIR)
-    key = secrets.token_hex(32).encode()
-    fd = os.open(LOCAL_KEY, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
-    return key
+@dataclass(frozen=True)
+class LocalEmulator:
+    """The embedded emulator of one manifest set: where its state lives, what it serves."""
+
+    directory: Path = LOCAL_DIR
+    accounts: tuple[str, ...] = ()
+    max_stores: int = LOCAL_MAX_STORES
+
+    def config(self) -> EmulatorConfig:
+        # Ids that are not account ids are left out: the account check then names them.
+        ids = dict.fromkeys(
+            [LOCAL_ACCOUNT_ID, *(a for a in self.accounts if len(a) == 32 and set(a) <= _HEX)]
+        )
+        return EmulatorConfig(
+            accounts=[AccountConfig(id=a, max_stores=self.max_stores) for a in ids],
+            tokens=[TokenConfig(token=LOCAL_TOKEN, accounts=list(ids))],
+        )
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.directory / "cache"
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        private_dir(self.directory)
+        return httpx.ASGITransport(app=create_app(self.config(), str(self.directory / "local.db")))
+
+    def fingerprint_key(self) -> bytes:
+        path = self.directory / "local-fingerprint.key"
+        if path.exists():
+            return path.read_bytes().strip()
+        private_dir(self.directory)
+        key = secrets.token_hex(32).encode()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key + b"\n")
+        return key
+

@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from reconciler import local
@@ -20,6 +21,7 @@ from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
 from reconciler.cloudflare.reader import read_live
 from reconciler.errors import ConfigError
+from reconciler.local import LOCAL_DIR, LocalEmulator
 from reconciler.manifest.merge import ManifestSet
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.fingerprint import load_key
@@ -43,6 +45,9 @@ class Connection:
     max_stores: int | None = None
     timeout_s: float | None = None
     max_wait_s: float | None = None
+    # --local only: where the embedded emulator keeps its state, and the accounts it serves.
+    local_dir: Path = LOCAL_DIR
+    local_accounts: tuple[str, ...] = ()
 
     def client_config(self) -> ClientConfig:
         """One path for both: the environment (or the emulator's fixed token), flags on top."""
@@ -53,23 +58,33 @@ class Connection:
             rate_limit=self.rate_limit,
             no_cache=self.no_cache,
             max_wait_s=self.max_wait_s,
+            cache_dir=self.local_emulator().cache_dir if self.local else None,
         )
         if config.cache_dir is not None:
             local.private_dir(config.cache_dir.parent)
         changes: dict[str, Any] = {}
         if self.local:
-            changes["transport"] = local.local_transport()
+            changes["transport"] = self.local_emulator().transport()
             changes["base_url_source"] = "--local"
         if self.timeout_s is not None:
             changes["timeouts"] = Timeouts.uniform(self.timeout_s)
         return dataclasses.replace(config, **changes)
+
+    def local_emulator(self) -> LocalEmulator:
+        """The embedded emulator; its store limit is the one the plan uses."""
+        limit = self.store_limit()
+        return LocalEmulator(
+            directory=self.local_dir,
+            accounts=self.local_accounts,
+            max_stores=local.LOCAL_MAX_STORES if limit is None else limit,
+        )
 
     def store_limit(self) -> int | None:
         if self.max_stores is not None:
             return self.max_stores
         raw = os.environ.get(MAX_STORES_VAR)
         if not raw:
-            return None
+            return local.LOCAL_MAX_STORES if self.local else None
         try:
             return int(raw)
         except ValueError:
@@ -78,7 +93,7 @@ class Connection:
     def fingerprint_key(self) -> bytes | None:
         key = load_key()
         if key is None and self.local:
-            return local.local_fingerprint_key()
+            return self.local_emulator().fingerprint_key()
         return key
 
 

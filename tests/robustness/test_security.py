@@ -180,9 +180,10 @@ def test_local_mode_files_are_private_and_hold_no_values(workdir: Path) -> None:
         assert result.returncode == 0, (args, result.stderr)
         assert_clean(result.stdout + result.stderr, f"output of {args}")
     scanned = scan_written(workdir, inputs)
-    assert ".reconciler/local.db" in scanned and "plan.json" in scanned
+    # --local keeps its state beside the manifests.
+    assert "manifests/.reconciler/local.db" in scanned and "plan.json" in scanned
 
-    private = workdir / ".reconciler"
+    private = workdir / "manifests" / ".reconciler"
     assert stat.S_IMODE(private.stat().st_mode) == 0o700
     for path in [private / "local.db", private / "local-fingerprint.key"]:
         assert path.exists() and owner_only(path), f"{path.name} is readable by others"

@@ -1,0 +1,97 @@
+"""`--local` serves what the manifests need, and the hint after `plan --out` works as printed."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+
+from .conftest import _CLEARED, EXAMPLES, REPO, Cli, accounts_config
+
+HINT = re.compile(r"apply it with `(reconciler [^`]+)`\.")
+
+
+@pytest.fixture
+def local_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for name in _CLEARED:
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path
+
+
+def _run(*args: str, env: dict[str, str] | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), env=env)
+
+
+def _follow_hint(planned: Result, env: dict[str, str] | None = None) -> Result:
+    found = HINT.search(planned.stderr)
+    assert found, planned.stderr
+    words = shlex.split(found.group(1))
+    assert words[:2] == ["reconciler", "apply"]
+    return _run(*words[1:], "--auto-approve", env=env)
+
+
+def test_the_plan_out_hint_works_literally_under_local(local_cwd: Path) -> None:
+    shutil.copytree(EXAMPLES / "multi-env", "multi-env")
+    env = {"PROD_UPSTREAM_TOKEN": "prod-example"}
+    planned = _run("plan", "--local", "multi-env/prod.yaml", "--out", "prod.plan.json", env=env)
+    assert planned.exit_code == 0, planned.output
+    assert "`reconciler apply multi-env/prod.yaml --plan prod.plan.json --local`" in planned.stderr
+    applied = _follow_hint(planned, env)
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 3 changes made." in applied.output
+
+
+def test_the_plan_out_hint_names_the_account_flag(
+    make_cli: Callable[..., Cli], tmp_path: Path
+) -> None:
+    other = "0123456789abcdef0123456789abcdef"
+    served = make_cli(accounts_config("023e105f4ecef8ad9ca31a8372d0c353", other))
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    planned = served("plan", "manifests", "--account-id", other, "--out", "plan.json")
+    assert planned.exit_code == 0, planned.output
+    assert f"--account-id {other}" in planned.stderr
+    found = HINT.search(planned.stderr)
+    assert found
+    applied = served(*shlex.split(found.group(1))[1:], "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 5 changes made." in applied.output
+
+
+def _two_stores(root: Path) -> Path:
+    doc = {"stores": [{"name": "first"}, {"name": "second"}]}
+    path = root / "two-stores"
+    path.mkdir()
+    (path / "reconciler.yaml").write_text(yaml.safe_dump(doc))
+    return path
+
+
+def test_local_store_limit_is_the_embedded_emulators(local_cwd: Path) -> None:
+    path = str(_two_stores(local_cwd))
+    # One store by default: the plan says so before anything changes.
+    refused = _run("plan", "--local", path)
+    assert refused.exit_code == 3, refused.output
+    assert "store_limit" in refused.output or "store limit" in refused.output
+    # A larger limit is the embedded emulator's too: the apply the plan promised succeeds.
+    applied = _run("apply", "--local", path, "--max-stores", "2", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete: 2 changes made." in applied.output
+    again = _run("plan", "--local", path, "--detailed-exitcode", env={"RECONCILER_MAX_STORES": "2"})
+    assert again.exit_code == 0, again.output
+
+
+def test_local_state_lives_in_the_manifest_directory(local_cwd: Path) -> None:
+    shutil.copytree(REPO / "manifests", "manifests")
+    assert _run("apply", "--local", "--auto-approve").exit_code == 0
+    assert (local_cwd / "manifests/.reconciler/local.db").is_file()
+    assert not (local_cwd / ".reconciler/local.db").exists()
+    # The same manifest set named another way finds the same state.
+    assert _run("plan", "--local", "./manifests/", "--detailed-exitcode").exit_code == 0
