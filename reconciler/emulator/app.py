@@ -18,14 +18,21 @@ from typing import Any
 
 from pydantic import ValidationError
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as HttpRoute
 
 from reconciler.emulator import accounts, deploy_flow, scripts, secrets_store, workers
-from reconciler.emulator.auth import authenticate, authorize
+from reconciler.emulator.auth import authenticate, authorize, rate_key
 from reconciler.emulator.config import AccountConfig, EmulatorConfig
 from reconciler.emulator.db import Database
+from reconciler.emulator.edge import (
+    MAX_CONTROL_BODY_BYTES,
+    BodyTooLarge,
+    LoopbackHostOnly,
+    read_body,
+)
 from reconciler.emulator.envelope import ApiFailure, Reply, failure_body
 from reconciler.emulator.faults import Faults, FaultSettings
 from reconciler.emulator.routing import Ctx, Route, match
@@ -33,6 +40,8 @@ from reconciler.emulator.routing import Ctx, Route, match
 API_PREFIX = "/client/v4"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the Workers paid-plan script size limit
 MAX_LOG_ENTRIES = 100_000  # a long-running `serve` keeps the most recent requests
+# Logged for a request whose client went away before its answer (nginx's convention).
+CLIENT_CLOSED = 499
 ROUTES: list[Route] = [
     *accounts.ROUTES,
     *workers.ROUTES,
@@ -64,6 +73,11 @@ class Emulator:
             )
         except ApiFailure as exc:
             response = _failure(exc, {**headers, **exc.headers})
+        except ClientDisconnect:
+            # The client is gone (a Ctrl-C): nobody reads this answer, and it is no error of ours.
+            response = Response(status_code=CLIENT_CLOSED)
+        except RecursionError:  # a body nested deeper than any parser here goes
+            response = _failure(ApiFailure(400, 10001, "Request body is nested too deep"), headers)
         except Exception:  # a bug of ours: still the envelope, never a traceback
             response = _failure(ApiFailure(500, 10002, "Unexpected internal server error"), headers)
         with self.log_lock:
@@ -81,7 +95,9 @@ class Emulator:
         delay = self.faults.latency_s()
         if delay:
             await asyncio.sleep(delay)
-        headers.update(self.faults.count(request.headers.get("authorization", "")))
+        # Keyed by a configured token (or one shared bucket): junk headers add no state.
+        key = rate_key(request.headers.get("authorization"), self.config)
+        headers.update(self.faults.count(key))
         self.faults.maybe_fail()
         path = request.url.path[len(API_PREFIX) :] or "/"
         route, params = match(ROUTES, request.method, path)
@@ -96,11 +112,15 @@ class Emulator:
                 self.config,
                 request.url.path,
             )
-        body = await request.body()
-        if len(body) > MAX_BODY_BYTES:
+        # Read only now, after authentication, and never past the limit.
+        try:
+            body = await read_body(request, MAX_BODY_BYTES)
+        except BodyTooLarge:
+            # Hang up after answering: the rest of the body is never read.
+            close = {"Connection": "close"}
             if route.product == "workers":
-                raise ApiFailure(413, 10027, "Script body was too large")
-            raise ApiFailure(413, 1001, "request_body_too_large")
+                raise ApiFailure(413, 10027, "Script body was too large", headers=close) from None
+            raise ApiFailure(413, 1001, "request_body_too_large", headers=close) from None
         with self.db.transaction() as conn:
             ctx = Ctx(
                 method=request.method,
@@ -219,7 +239,15 @@ async def _get_faults(request: Request) -> Response:
 async def _put_faults(request: Request) -> Response:
     """Extension: change latency, error rate, seed and rate limit of a running emulator."""
     try:
-        settings = FaultSettings.model_validate_json(await request.body())
+        settings = FaultSettings.model_validate_json(
+            await read_body(request, MAX_CONTROL_BODY_BYTES)
+        )
+    except BodyTooLarge:
+        return JSONResponse(
+            {"errors": [f"the body is larger than {MAX_CONTROL_BODY_BYTES} bytes"]},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
     except ValidationError as exc:
         problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"errors": problems}, status_code=400)
@@ -228,8 +256,13 @@ async def _put_faults(request: Request) -> Response:
     return JSONResponse(settings.model_dump())
 
 
-def create_app(config: EmulatorConfig | None = None, db_path: str | None = None) -> Starlette:
-    """The emulator as an ASGI app; works in-process (httpx.ASGITransport) with no lifespan."""
+def create_app(
+    config: EmulatorConfig | None = None, db_path: str | None = None, *, loopback_only: bool = False
+) -> Starlette:
+    """The emulator as an ASGI app; works in-process (httpx.ASGITransport) with no lifespan.
+
+    `loopback_only` (set when served on a loopback address) refuses a non-loopback Host.
+    """
     cfg = config or EmulatorConfig()
     app = Starlette(
         routes=[
@@ -240,7 +273,8 @@ def create_app(config: EmulatorConfig | None = None, db_path: str | None = None)
             HttpRoute("/__emulator/state", _get_state, methods=["GET"]),
             HttpRoute("/__emulator/faults", _get_faults, methods=["GET"]),
             HttpRoute("/__emulator/faults", _put_faults, methods=["PUT"]),
-        ]
+        ],
+        middleware=[Middleware(LoopbackHostOnly)] if loopback_only else [],
     )
     app.state.emulator = Emulator(cfg, Database(db_path), Faults.from_config(cfg))
     return app

@@ -25,6 +25,16 @@ def auth_error() -> ApiFailure:
     return ApiFailure(403, 10000, "Authentication error")
 
 
+def rate_key(authorization: str | None, config: EmulatorConfig) -> str:
+    """Whose rate-limit window a request counts in: a configured token, else one shared one.
+
+    Never the raw header: a key per junk header would grow without bound.
+    """
+    scheme, _, value = (authorization or "").partition(" ")
+    token = config.token(value.strip()) if scheme.lower() == "bearer" else None
+    return token.token if token is not None else ""
+
+
 def authenticate(authorization: str | None, config: EmulatorConfig) -> TokenConfig:
     """The token of the request, or the real API's refusal (never echoing the token)."""
     if not authorization:

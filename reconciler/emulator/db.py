@@ -88,12 +88,29 @@ class Database:
             self.conn.close()
 
 
+_SQLITE_HEADER = b"SQLite format 3\x00"
+
+
 def _create_private(path: Path) -> None:
-    """Create the db file owner-only before sqlite opens it (it holds digests, never values)."""
+    """Create the db file owner-only before sqlite opens it (it holds digests, never values).
+
+    An existing file is made owner-only only once it is known to be a database (or
+    empty): `--db notes.txt` is refused with the file untouched.
+    """
     try:
         if not path.exists():
-            fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+            fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             os.close(fd)
+        elif not path.is_file():
+            raise ConfigError(f"cannot use {path} as the emulator database: not a regular file")
+        else:
+            with path.open("rb") as handle:
+                header = handle.read(len(_SQLITE_HEADER))
+            if header and header != _SQLITE_HEADER:
+                raise ConfigError(
+                    f"cannot use {path} as the emulator database: it is not a SQLite database "
+                    "(it was left unchanged); name a new file or an emulator database"
+                )
         os.chmod(path, 0o600)
     except OSError as exc:
         raise ConfigError(f"cannot create the emulator database {path}: {exc.strerror}") from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError, MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 
@@ -83,23 +83,21 @@ def parse_multipart(body: bytes, boundary: str) -> list[Part]:
         nonlocal finished
         finished = True
 
-    parser = MultipartParser(
-        boundary,
-        {
-            "on_part_begin": on_part_begin,
-            "on_header_field": on_header_field,
-            "on_header_value": on_header_value,
-            "on_header_end": on_header_end,
-            "on_part_data": on_part_data,
-            "on_part_end": on_part_end,
-            "on_end": on_end,
-        },
-        max_header_count=32,
-    )
+    callbacks = {
+        "on_part_begin": on_part_begin,
+        "on_header_field": on_header_field,
+        "on_header_value": on_header_value,
+        "on_header_end": on_header_end,
+        "on_part_data": on_part_data,
+        "on_part_end": on_part_end,
+        "on_end": on_end,
+    }
     try:
+        # The constructor refuses a bad boundary (e.g. longer than 256 characters).
+        parser = MultipartParser(boundary, callbacks, max_header_count=32)  # type: ignore[arg-type]
         parser.write(body)
         parser.finalize()
-    except (MultipartParseError, UnicodeDecodeError) as exc:
+    except (MultipartParseError, FormParserError, UnicodeDecodeError) as exc:
         raise MultipartError(f"malformed multipart body: {exc}") from None
     if not finished:
         raise MultipartError("multipart body ended before its closing boundary")

@@ -59,7 +59,7 @@ class Ctx:
             raise ApiFailure(400, code, msg)
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             raise ApiFailure(400, code, msg) from None
 
     def parts(self) -> list[Part]:

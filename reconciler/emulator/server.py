@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from reconciler.emulator.app import API_PREFIX, create_app
 from reconciler.emulator.config import EmulatorConfig
+from reconciler.emulator.edge import is_loopback
 from reconciler.errors import ConfigError
 
 _START_TIMEOUT_S = 10.0
@@ -50,7 +51,7 @@ class EmulatorServer:
         self.db_path = db_path
         self.host = host
         self.port = port or _free_port(host)
-        self.app: Starlette = create_app(self.config, db_path)
+        self.app: Starlette = create_app(self.config, db_path, loopback_only=is_loopback(host))
         self._server = uvicorn.Server(
             uvicorn.Config(
                 self.app, host=host, port=self.port, log_level="warning", access_log=False,
@@ -115,7 +116,7 @@ def serve(
     """Serve until interrupted, printing the banner first (the CLI's `emulator serve`)."""
     config = EmulatorConfig.load(config_path)
     _check_bindable(host, port)
-    app = create_app(config, db)
+    app = create_app(config, db, loopback_only=is_loopback(host))
     stream = out or sys.stdout
     stream.write(banner(config, f"http://{host}:{port}{API_PREFIX}", db) + "\n")
     stream.flush()
