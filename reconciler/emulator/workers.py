@@ -15,6 +15,7 @@ from reconciler.emulator.routing import Ctx, Route, route
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _USAGE_MODELS = {"standard", "bundled", "unbound"}
+ANNOTATION_LIMITS = {"workers/message": 1000, "workers/tag": 100}
 
 
 def check_settings(d: dict[str, Any]) -> None:
@@ -33,6 +34,10 @@ def check_settings(d: dict[str, Any]) -> None:
     for key in ("observability", "limits", "annotations", "placement"):
         if d.get(key) is not None and not isinstance(d[key], dict):
             raise invalid(f"{key} must be an object")
+    for key, limit in ANNOTATION_LIMITS.items():
+        value = (d.get("annotations") or {}).get(key)
+        if value is not None and (not isinstance(value, str) or len(value.encode()) > limit):
+            raise invalid(f"annotation {key} must be a string of at most {limit} bytes")
     tc = d.get("tail_consumers")
     if tc is not None and not (
         isinstance(tc, list) and all(isinstance(t, dict) and "service" in t for t in tc)
@@ -253,9 +258,15 @@ def _redeploy(
     return deployed
 
 
+# What the API annotates a version made by a script secret change with; the previous
+# version's own annotations (a deploy message, our fingerprint record) are not carried over.
+SECRET_CHANGE_ANNOTATIONS = {"workers/triggered_by": "secret"}
+
+
 def _rebind(ctx: Ctx, doc: dict[str, Any], new_bindings: list[dict[str, Any]]) -> None:
     """A new deployed version with the same code and settings but these bindings."""
-    _redeploy(ctx, doc, scripts.current_version(ctx, doc), new_bindings)
+    overrides = {"annotations": dict(SECRET_CHANGE_ANNOTATIONS)}
+    _redeploy(ctx, doc, scripts.current_version(ctx, doc), new_bindings, overrides=overrides)
 
 
 def put_secret(ctx: Ctx) -> Reply:

@@ -182,3 +182,29 @@ def test_wrangler_flow_endpoints(api: Api) -> None:
     assert api.req("GET", f"{A}/workers/subdomain").json()["result"]["subdomain"]
     r = api.req("POST", f"{W}/hello/subdomain", json={"enabled": True})
     assert r.json()["result"] == {"enabled": True, "previews_enabled": True}
+
+
+def test_annotations_are_per_version_and_a_secret_change_drops_them(api: Api) -> None:
+    record = {"workers/message": "[reconciler secrets] S1=0123456789abcdef"}
+    api.upload_module("w", annotations=record)
+    settings = f"{W}/w/settings"
+    assert api.req("GET", settings).json()["result"]["annotations"] == record
+    url = f"{W}/w/secrets"
+    assert api.req("PUT", url, json={"name": "S1", "text": "v", "type": "secret_text"}).is_success
+    # The API marks the version a secret change made; the previous annotations stay behind.
+    got = api.req("GET", settings).json()["result"]["annotations"]
+    assert got == {"workers/triggered_by": "secret"}
+    # PATCH settings with only annotations: a new version, same code and secrets.
+    files = {"settings": (None, json.dumps({"annotations": record}).encode(), "application/json")}
+    assert api.req("PATCH", settings, files=files).status_code == 200
+    res = api.req("GET", settings).json()["result"]
+    assert res["annotations"] == record
+    assert [b["name"] for b in res["bindings"]] == ["S1"]
+    assert api.req("DELETE", f"{url}/S1").status_code == 200
+    assert api.req("GET", settings).json()["result"]["annotations"] == {
+        "workers/triggered_by": "secret"
+    }
+    too_long = {"annotations": {"workers/message": "x" * 1001}}
+    files = {"settings": (None, json.dumps(too_long).encode(), "application/json")}
+    r = api.req("PATCH", settings, files=files)
+    assert r.status_code == 400 and envelope_error(r)[0] == 10021
