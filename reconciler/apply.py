@@ -4,11 +4,17 @@ Apply never decides what to do. Actions run group by group in the plan's depende
 order (stores, secrets, workers; deletes reversed); inside a group they run
 concurrently within the client's limits. On the first failure nothing new starts,
 running actions finish, and the report lists done / failed / not started.
+
+Worker script secrets: an uploaded worker gets its new values inside the upload; any
+other worker gets one `PUT …/secrets` per changed value, its secret actions run one
+after the other, and the last one writes the fingerprint record onto the version they
+made (`markers.format_secrets_record`), so the record vouches for exactly that version.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -19,8 +25,15 @@ from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
-from reconciler.markers import WORKER_TAG, format_comment, parse_comment
-from reconciler.plan.fingerprint import marked_comment
+from reconciler.markers import (
+    SECRETS_ANNOTATION,
+    WORKER_TAG,
+    format_comment,
+    format_secrets_record,
+    parse_comment,
+    secrets_record_fits,
+)
+from reconciler.plan.fingerprint import marked_comment, worker_secret_fingerprint
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
 from reconciler.state import Secret, State
@@ -79,16 +92,37 @@ class Applier:
     _absent_now: set[str] = field(default_factory=set)
     # What uploads and deletes taught us, so the next plan skips re-reading those workers.
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
+    # Workers this plan uploads (create, update, adopt): their secret values ride along.
+    _uploaded: set[str] = field(default_factory=set)
+    # Workers with secret writes after any deletes of their secrets (plan groups 2 and 4).
+    _writes_later: set[str] = field(default_factory=set)
+    # The plan's worker_secret writes, by worker: what an upload carries inline.
+    _secret_writes: dict[str, list[str]] = field(default_factory=dict)
+    # Fingerprints of the values this run wrote, by worker.
+    _written: dict[str, dict[str, str]] = field(default_factory=dict)
 
     async def run(self, plan: Plan) -> ApplyReport:
         refuse_unsafe(plan, self.desired, self.live)
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
+        for a in plan.actions:
+            if a.kind == "worker" and a.action != "delete":
+                self._uploaded.add(a.name)
+            elif a.kind == "worker_secret" and a.worker is not None and a.action != "delete":
+                self._secret_writes.setdefault(a.worker, []).append(a.name)
+                self._writes_later.add(a.worker)
         report = ApplyReport()
         slots = asyncio.Semaphore(self.client.config.concurrency)
         for _, group in groupby(plan.actions, key=lambda a: action_rank(a)[0]):
             actions = list(group)
             if self._stop:
                 report.outcomes += [self._emit(Outcome(a, "not_started")) for a in actions]
+                continue
+            if actions[0].kind == "worker_secret":
+                batches = groupby(actions, key=lambda a: a.worker)
+                done = await asyncio.gather(
+                    *(self._guarded_batch(list(b), slots) for _, b in batches)
+                )
+                report.outcomes += [o for batch in done for o in batch]
                 continue
             results = await asyncio.gather(*(self._guarded(a, slots) for a in actions))
             report.outcomes += results
@@ -97,12 +131,27 @@ class Applier:
             cache.record(self.account, self._cache_changes)
         return report
 
-    async def _guarded(self, action: Action, slots: asyncio.Semaphore) -> Outcome:
+    async def _guarded_batch(
+        self, actions: list[Action], slots: asyncio.Semaphore
+    ) -> list[Outcome]:
+        """One worker's secret actions, in order; the last also records the fingerprints."""
         async with slots:
+            outcomes = []
+            for i, action in enumerate(actions):
+                last = i == len(actions) - 1
+                outcomes.append(await self._guarded(action, None, record=last))
+            return outcomes
+
+    async def _guarded(
+        self, action: Action, slots: asyncio.Semaphore | None, *, record: bool = False
+    ) -> Outcome:
+        async with slots or contextlib.nullcontext():
             if self._stop:
                 return self._emit(Outcome(action, "not_started"))
             try:
                 await self._execute(action)
+                if record:
+                    await self._record_secrets(action)
                 outcome = Outcome(action, "done")
             except _SecretAbsentError as exc:
                 outcome = Outcome(action, "failed", exc.cause, secret_absent=True)
@@ -136,6 +185,8 @@ class Applier:
             await self._store(action)
         elif action.kind == "secret":
             await self._secret(action)
+        elif action.kind == "worker_secret":
+            await self._worker_secret(action)
         else:
             await self._worker(action)
 
@@ -284,9 +335,78 @@ class Applier:
             await self.client.delete_script(self.account, action.name)
             return
         worker = self.desired.workers[action.name]
-        upload = build_upload(worker, self._store_ids, tags=[WORKER_TAG])
+        values = {
+            n: self._secret_value(action.name, n) for n in self._secret_writes.get(worker.name, [])
+        }
+        record = self._secrets_record(worker.name)
+        upload = build_upload(
+            worker,
+            self._store_ids,
+            tags=[WORKER_TAG],
+            secrets=values,
+            annotations={SECRETS_ANNOTATION: record} if record is not None else None,
+        )
         result = await self.client.upload_script(self.account, action.name, upload)
-        self._cache_changes[action.name] = upload_entry(result, upload, worker.script_digest)
+        live = self.live.workers.get(worker.name)
+        if not worker.secrets and not (live is not None and live.secrets):
+            # The cache holds what a settings read returns; an upload's own bindings would
+            # carry secret text and miss the secrets it keeps, so those workers are re-read.
+            self._cache_changes[action.name] = upload_entry(result, upload, worker.script_digest)
+
+    # --- worker script secrets -------------------------------------------
+
+    async def _worker_secret(self, action: Action) -> None:
+        worker = action.worker
+        assert worker is not None
+        if action.action == "delete":
+            self._cache_changes[worker] = None
+            await self.client.delete_script_secret(self.account, worker, action.name)
+            return
+        if worker in self._uploaded:
+            return  # written inside the worker's upload, which ran before
+        self._cache_changes[worker] = None
+        value = self._secret_value(worker, action.name)
+        await self.client.put_script_secret(self.account, worker, action.name, value)
+
+    def _secret_value(self, worker: str, name: str) -> str:
+        """Read the value and note its fingerprint for the record; the value is not kept."""
+        secret = next(s for s in self.desired.workers[worker].secrets if s.name == name)
+        assert secret.value_from is not None
+        value = secret.value_from.read()
+        if self.fingerprint_key is not None:
+            fp = worker_secret_fingerprint(self.fingerprint_key, worker, name, value)
+            self._written.setdefault(worker, {})[name] = fp
+        return value
+
+    def _secrets_record(self, worker: str) -> str | None:
+        """The record for the version about to be made: fingerprints of every declared
+        secret whose value is known (written now, or verified by the plan)."""
+        desired = self.desired.workers.get(worker)
+        if self.fingerprint_key is None or desired is None or not desired.secrets:
+            return None
+        names = [s.name for s in desired.secrets]
+        if not secrets_record_fits(names):
+            return None
+        live = self.live.workers.get(worker)
+        known = {s.name: s.fingerprint for s in live.secrets} if live is not None else {}
+        entries = {n: fp for n, fp in known.items() if n in names and fp is not None}
+        entries.update(self._written.get(worker, {}))
+        return format_secrets_record(entries)
+
+    async def _record_secrets(self, action: Action) -> None:
+        """After a worker's last secret action: the version it made gets our record.
+
+        Skipped when the worker's upload carries the record, or a later group writes
+        more of its secrets (that group's last action records)."""
+        worker = action.worker
+        assert worker is not None
+        if worker in self._uploaded or (action.action == "delete" and worker in self._writes_later):
+            return
+        record = self._secrets_record(worker)
+        if record is not None:
+            await self.client.patch_script_annotations(
+                self.account, worker, {SECRETS_ANNOTATION: record}
+            )
 
 
 async def apply_plan(

@@ -526,7 +526,7 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
     if result.env_vars:
         click.echo("Secret values cannot be read back; set these before `reconciler plan`:")
         for var in result.env_vars:
-            click.echo(f"  {var.name}  (secret {var.store}/{var.secret})")
+            click.echo(f"  {var.name}  ({var.label})")
     click.echo(f"Then run: reconciler plan {out_dir}")
 
 

@@ -2,9 +2,10 @@
 
 Export writes what a plan compares, so that export then plan (with the secret
 values in the environment) shows only adopt actions. Secret values cannot be
-read back, so each secret gets a `value_from: {env: NAME}` placeholder with a
-predictable name (see `env_var_name`). Anything the manifest format cannot say
-is skipped and reported in `Export.warnings`, never dropped silently.
+read back, so each secret (and each worker script secret, `secret_text`) gets a
+`value_from: {env: NAME}` placeholder with a predictable name (see `env_var_name`).
+Anything the manifest format cannot say is skipped and reported in `Export.warnings`,
+never dropped silently.
 
 Layout under the output directory:
 
@@ -55,11 +56,31 @@ def env_var_name(store: str, secret: str) -> str:
 
 @dataclass(frozen=True)
 class EnvVar:
-    """An environment variable the user must set before plan: it holds one secret's value."""
+    """An environment variable the user must set before plan: it holds one secret's value.
+
+    `store` is the store's name, or for a worker script secret the worker's (`worker` set).
+    """
 
     name: str
     store: str
     secret: str
+    worker: bool = False
+
+    @property
+    def label(self) -> str:
+        return (
+            f"worker {self.store} secret {self.secret}"
+            if self.worker
+            else (f"secret {self.store}/{self.secret}")
+        )
+
+
+def _unique(env: str, taken: set[str]) -> str:
+    """Two names that differ only in punctuation get a numbered suffix."""
+    base, n = env, 2
+    while env in taken:
+        env, n = f"{base}_{n}", n + 1
+    return env
 
 
 @dataclass
@@ -92,7 +113,8 @@ async def export_account(client: CloudflareClient, account_id: str, live: State)
     """Turn a live state (from `read_live`) into manifest files; fetches each worker's code."""
     result = Export(account_id=account_id)
     stores = _stores(live, result)
-    secrets = _secrets(live, stores, result)
+    taken: set[str] = set()
+    secrets = _secrets(live, stores, result, taken)
     codes = await asyncio.gather(
         *(client.get_script_content(account_id, name) for name in sorted(live.workers))
     )
@@ -100,7 +122,7 @@ async def export_account(client: CloudflareClient, account_id: str, live: State)
     bindable = {(s["store"], s["name"]) for s in secrets if "workers" in s["scopes"]}
     workers = []
     for name, modules in zip(sorted(live.workers), codes, strict=True):
-        entry = _worker(live.workers[name], modules, bindable, result)
+        entry = _worker(live.workers[name], modules, bindable, result, taken)
         if entry is not None:
             workers.append(entry)
     document: dict[str, Any] = {"account_id": account_id}
@@ -143,17 +165,15 @@ def _stores(live: State, result: Export) -> list[str]:
     return names
 
 
-def _secrets(live: State, stores: list[str], result: Export) -> list[dict[str, Any]]:
+def _secrets(
+    live: State, stores: list[str], result: Export, taken: set[str]
+) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
-    taken: set[str] = set()
     for key in sorted(live.secrets):
         secret = live.secrets[key]
         if secret.store not in stores:
             continue
-        env = env_var_name(secret.store, secret.name)
-        base, n = env, 2
-        while env in taken:  # two names that differ only in punctuation
-            env, n = f"{base}_{n}", n + 1
+        env = _unique(env_var_name(secret.store, secret.name), taken)
         entry: dict[str, Any] = {
             "name": secret.name,
             "store": secret.store,
@@ -217,7 +237,11 @@ def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str], list[st
 
 
 def _worker(
-    worker: Worker, modules: list[Module], bindable: set[tuple[str, str]], result: Export
+    worker: Worker,
+    modules: list[Module],
+    bindable: set[tuple[str, str]],
+    result: Export,
+    taken: set[str],
 ) -> dict[str, Any] | None:
     if not modules:
         result.warnings.append(f"skipped worker {worker.name!r}: the API returned no script code")
@@ -244,6 +268,11 @@ def _worker(
             skipped.append(f"{binding.name} ({binding.type})")
         else:
             bindings.append(spec)
+    placeholders: list[tuple[str, str]] = []
+    for secret in worker.secrets:
+        env = _unique(env_var_name(worker.name, secret.name), taken | {e for e, _ in placeholders})
+        placeholders.append((env, secret.name))
+        bindings.append({"type": "secret_text", "name": secret.name, "value_from": {"env": env}})
     if bindings:
         entry["bindings"] = bindings
     if extra_paths:
@@ -252,6 +281,9 @@ def _worker(
     if problem:
         result.warnings.append(f"skipped worker {worker.name!r}: {problem}")
         return None
+    for env, name in placeholders:
+        taken.add(env)
+        result.env_vars.append(EnvVar(env, worker.name, name, worker=True))
     if renamed:
         result.warnings.append(
             f"worker {worker.name!r}: its main module {modules[0].name} is in a folder; the "

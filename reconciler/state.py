@@ -84,6 +84,21 @@ class Binding:
 
 
 @dataclass(frozen=True)
+class WorkerSecret:
+    """A worker's script secret (a `secret_text` binding); its value is never held here.
+
+    Live: the name, and the fingerprint the deployed version records for it (None when the
+    version carries no record of ours: written outside reconciler, or never recorded).
+    Desired: the name and where the value comes from.
+    """
+
+    name: str
+    fingerprint: str | None = None
+    value_from: ValueSource | None = field(default=None, compare=False)
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
 class Worker:
     name: str
     format: WorkerFormat
@@ -92,6 +107,9 @@ class Worker:
     compatibility_date: str | None = None
     compatibility_flags: tuple[str, ...] = ()
     bindings: tuple[Binding, ...] = ()
+    # Script secrets (secret_text), by name; kept apart from `bindings` because their
+    # values are compared by fingerprint, never as fields.
+    secrets: tuple[WorkerSecret, ...] = ()
     managed: bool = False
     etag: str | None = None
     modified_on: str | None = None
@@ -133,6 +151,7 @@ class State:
                     w.compatibility_date,
                     list(w.compatibility_flags),
                     [b.to_dict() for b in w.bindings],
+                    [[s.name, s.fingerprint] for s in w.secrets],
                 ]
                 for w in self.workers.values()
             ),

@@ -7,6 +7,7 @@ request shapes, which failures are "already gone", how a create is checked.
 
 from __future__ import annotations
 
+import json
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -218,6 +219,27 @@ class CloudflareClient:
         path = _w(account, f"/scripts/{_q(name)}")
         result = await self._call("PUT", path, files=upload.files())
         return parse_one(UploadResult, result or {}, "PUT", path)
+
+    async def put_script_secret(self, account: str, script: str, name: str, value: str) -> None:
+        """Write one script secret (a new deployed version); the value goes in the body only."""
+        path = _w(account, f"/scripts/{_q(script)}/secrets")
+        await self._call("PUT", path, json={"name": name, "text": value, "type": "secret_text"})
+
+    async def delete_script_secret(self, account: str, script: str, name: str) -> None:
+        path = _w(account, f"/scripts/{_q(script)}/secrets/{_q(name)}")
+        try:
+            await self._call("DELETE", path)
+        except ApiError as exc:
+            if not (exc.status == 404 or exc.has_code(10056)):
+                raise
+
+    async def patch_script_annotations(
+        self, account: str, script: str, annotations: dict[str, str]
+    ) -> None:
+        """A new version with the same code and bindings, carrying these annotations."""
+        path = _w(account, f"/scripts/{_q(script)}/settings")
+        body = json.dumps({"annotations": annotations}).encode()
+        await self._call("PATCH", path, files=[("settings", (None, body, "application/json"))])
 
     async def delete_script(self, account: str, name: str, force: bool = False) -> None:
         path = _w(account, f"/scripts/{_q(name)}")

@@ -61,6 +61,8 @@ class ScriptRecord(_Record):
 
 class ScriptSettings(_Record):
     bindings: list[dict[str, Any]] = Field(default_factory=list)
+    # The deployed version's annotations: where we record worker secret fingerprints.
+    annotations: dict[str, Any] | None = None
     compatibility_date: str | None = None
     compatibility_flags: list[str] | None = None
     tags: list[str] | None = None

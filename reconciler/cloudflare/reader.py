@@ -6,6 +6,8 @@ content for the code digest), skipped when the cache says the worker is
 unchanged. Everything independent runs concurrently; the client bounds it.
 
 Live workers carry the code digest, not the code (`Worker.modules` is empty).
+Script secrets (`secret_text`) come from the settings too: their names, and the
+fingerprints the deployed version's record holds (`markers.parse_secrets_record`).
 Bindings name stores, not store ids, so they compare with the manifests.
 `State.max_stores` is the configured limit, else 1: the API exposes no store
 quota, and free and standard plans allow one store.
@@ -22,12 +24,22 @@ from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
 from reconciler.cloudflare.upload import detect_format
-from reconciler.markers import WORKER_TAG, parse_comment
-from reconciler.state import Binding, Secret, State, Store, Worker, WorkerFormat, script_digest
+from reconciler.markers import SECRETS_ANNOTATION, WORKER_TAG, parse_comment, parse_secrets_record
+from reconciler.state import (
+    Binding,
+    Secret,
+    State,
+    Store,
+    Worker,
+    WorkerFormat,
+    WorkerSecret,
+    script_digest,
+)
 
 DEFAULT_MAX_STORES = 1
-# Worker secrets are managed out of band (wrangler secret put); never compared.
-OUT_OF_BAND_BINDINGS = frozenset({"secret_text", "secret_key"})
+SECRET_TEXT = "secret_text"
+# Key material bindings are never declared by manifests; they are kept, never compared.
+OUT_OF_BAND_BINDINGS = frozenset({"secret_key"})
 
 
 async def read_live(
@@ -120,6 +132,7 @@ async def _read_worker(
         compatibility_date=record.compatibility_date or settings.compatibility_date,
         compatibility_flags=tuple(flags),
         bindings=_bindings(settings.bindings, store_names),
+        secrets=_secrets(settings),
         managed=WORKER_TAG in tags,
         etag=record.etag,
         modified_on=record.modified_on,
@@ -149,13 +162,26 @@ async def _fetch_worker(
     return settings, script_digest(modules), fmt
 
 
+def _secrets(settings: ScriptSettings) -> tuple[WorkerSecret, ...]:
+    """Script secret names, each with the fingerprint the deployed version records, if any."""
+    record = parse_secrets_record((settings.annotations or {}).get(SECRETS_ANNOTATION)) or {}
+    names = sorted(
+        {
+            b["name"]
+            for b in settings.bindings
+            if b.get("type") == SECRET_TEXT and isinstance(b.get("name"), str)
+        }
+    )
+    return tuple(WorkerSecret(name, fingerprint=record.get(name)) for name in names)
+
+
 def _bindings(raw: list[dict[str, Any]], store_names: dict[str, str]) -> tuple[Binding, ...]:
     out: list[Binding] = []
     for b in raw:
         type_, name = b.get("type"), b.get("name")
         if not isinstance(type_, str) or not isinstance(name, str):
             continue
-        if type_ in OUT_OF_BAND_BINDINGS:
+        if type_ in OUT_OF_BAND_BINDINGS or type_ == SECRET_TEXT:
             continue
         if type_ == "secrets_store_secret":
             store_id = b.get("store_id")

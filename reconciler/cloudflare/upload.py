@@ -18,7 +18,7 @@ from reconciler.state import Worker, WorkerFormat
 MODULE_TYPE = "application/javascript+module"
 CLASSIC_TYPE = "application/javascript"
 CLASSIC_PART = "script"
-# Worker secrets set out-of-band (wrangler secret put) must survive our uploads.
+# Script secrets not written in an upload must survive it (deleting one is a separate call).
 KEEP_BINDINGS = ("secret_text", "secret_key")
 
 _MODULE_SYNTAX = re.compile(
@@ -113,10 +113,19 @@ class WorkerUpload:
         return parts
 
 
-def build_upload(worker: Worker, store_ids: dict[str, str], tags: list[str]) -> WorkerUpload:
+def build_upload(
+    worker: Worker,
+    store_ids: dict[str, str],
+    tags: list[str],
+    *,
+    secrets: dict[str, str] | None = None,
+    annotations: dict[str, str] | None = None,
+) -> WorkerUpload:
     """Encode a desired worker for `PUT /workers/scripts/{name}`.
 
     `store_ids` maps store names to live ids: bindings name stores, the API wants ids.
+    `secrets` are script secret values written inside this upload; the worker's other
+    secrets are kept (`keep_bindings`). `annotations` go on the version it makes.
     """
     if not worker.modules:
         raise ConfigError(f"worker {worker.name!r} has no code to upload")
@@ -136,12 +145,17 @@ def build_upload(worker: Worker, store_ids: dict[str, str], tags: list[str]) -> 
         parts = [UploadPart(CLASSIC_PART, main.content, CLASSIC_TYPE)]
     metadata["bindings"] = [
         _binding_dict(worker, b.name, b.type, b.params, store_ids) for b in worker.bindings
+    ] + [
+        {"name": name, "type": "secret_text", "text": value}
+        for name, value in sorted((secrets or {}).items())
     ]
     if worker.compatibility_date:
         metadata["compatibility_date"] = worker.compatibility_date
     metadata["compatibility_flags"] = list(worker.compatibility_flags)
     metadata["tags"] = sorted({*tags, WORKER_TAG})
     metadata["keep_bindings"] = list(KEEP_BINDINGS)
+    if annotations:
+        metadata["annotations"] = dict(annotations)
     return WorkerUpload(format=worker.format, modules=tuple(parts), metadata=metadata)
 
 

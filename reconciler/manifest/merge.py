@@ -18,12 +18,22 @@ from reconciler.manifest.models import (
     JsonBinding,
     KvNamespaceBinding,
     PlainTextBinding,
-    SecretSpec,
     SecretsStoreSecretBinding,
+    SecretTextBinding,
+    ValueFrom,
     WorkerSpec,
 )
 from reconciler.manifest.values import ValueSource
-from reconciler.state import Binding, Module, Secret, State, Store, Worker, script_digest
+from reconciler.state import (
+    Binding,
+    Module,
+    Secret,
+    State,
+    Store,
+    Worker,
+    WorkerSecret,
+    script_digest,
+)
 
 
 @dataclass
@@ -79,10 +89,12 @@ class _Checker:
         self.hashed[str(doc.path.parent / relative)] = data
         return data
 
-    def value_source(self, doc: LoadedDocument, index: int, spec: SecretSpec) -> ValueSource:
-        where = doc.at("secrets", index, "value_from")
-        if spec.value_from.env is not None:
-            source = ValueSource(env=spec.value_from.env)
+    def value_source(
+        self, doc: LoadedDocument, where: Location, value_from: ValueFrom
+    ) -> ValueSource:
+        """The one value-source check, for Secrets Store secrets and worker secrets alike."""
+        if value_from.env is not None:
+            source = ValueSource(env=value_from.env)
             # Unset is not an error: CI may set a variable only in the jobs that plan or
             # apply. It is a warning, since that plan would report missing_value.
             if source.available():
@@ -94,8 +106,8 @@ class _Checker:
                     "report missing_value unless it is set when they run",
                 )
             return source
-        assert spec.value_from.file is not None
-        source = ValueSource(file=doc.path.parent / spec.value_from.file, root=self.root(doc))
+        assert value_from.file is not None
+        source = ValueSource(file=doc.path.parent / value_from.file, root=self.root(doc))
         self.check_readable(where, source)
         return source
 
@@ -168,7 +180,28 @@ def _worker(check: _Checker, doc: LoadedDocument, index: int, spec: WorkerSpec) 
             doc.at("workers", index, "modules"),
             "extra modules need an ES module worker; a classic script is uploaded as one part",
         )
-    bindings = tuple(sorted((_binding(b) for b in spec.bindings), key=lambda b: b.name))
+    bindings = tuple(
+        sorted(
+            (_binding(b) for b in spec.bindings if not isinstance(b, SecretTextBinding)),
+            key=lambda b: b.name,
+        )
+    )
+    secrets = tuple(
+        sorted(
+            (
+                WorkerSecret(
+                    b.name,
+                    value_from=check.value_source(
+                        doc, doc.at("workers", index, "bindings", j, "value_from"), b.value_from
+                    ),
+                    location=doc.at("workers", index, "bindings", j),
+                )
+                for j, b in enumerate(spec.bindings)
+                if isinstance(b, SecretTextBinding)
+            ),
+            key=lambda s: s.name,
+        )
+    )
     return Worker(
         name=spec.name,
         format=fmt,
@@ -177,6 +210,7 @@ def _worker(check: _Checker, doc: LoadedDocument, index: int, spec: WorkerSpec) 
         compatibility_date=spec.compatibility_date,
         compatibility_flags=tuple(spec.compatibility_flags),
         bindings=bindings,
+        secrets=secrets,
         managed=True,
         location=doc.at("workers", index),
     )
@@ -235,7 +269,9 @@ def merge(
                 scopes=frozenset(secret.scopes),
                 comment=secret.comment,
                 managed=True,
-                value_from=check.value_source(doc, i, secret),
+                value_from=check.value_source(
+                    doc, doc.at("secrets", i, "value_from"), secret.value_from
+                ),
                 location=where,
             )
 

@@ -156,11 +156,33 @@ class KvNamespaceBinding(_Strict):
     namespace_id: Annotated[str, Field(min_length=1)]
 
 
+class SecretTextBinding(_Strict):
+    """A script secret of the worker (what `wrangler secret put` sets); the value never in git."""
+
+    type: Literal["secret_text"]
+    name: BindingName
+    value_from: ValueFrom
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_literal_text(cls, data: Any) -> Any:
+        if isinstance(data, dict) and ("text" in data or "value" in data):
+            raise ValueError(
+                "a secret_text binding takes no literal `text:`/`value:`: plaintext secrets do "
+                "not belong in git; use `value_from: {env: NAME}` or `value_from: {file: path}`"
+            )
+        return data
+
+
 BindingSpec = Annotated[
-    PlainTextBinding | JsonBinding | SecretsStoreSecretBinding | KvNamespaceBinding,
+    PlainTextBinding
+    | JsonBinding
+    | SecretsStoreSecretBinding
+    | KvNamespaceBinding
+    | SecretTextBinding,
     Field(discriminator="type"),
 ]
-BINDING_TYPES = ("plain_text", "json", "secrets_store_secret", "kv_namespace")
+BINDING_TYPES = ("plain_text", "json", "secrets_store_secret", "kv_namespace", "secret_text")
 
 
 class WorkerSpec(_Strict):

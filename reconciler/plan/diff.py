@@ -10,13 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.errors import ValueSourceError
+from reconciler.markers import secrets_record_fits
 from reconciler.plan.compare import field_changes, secret_bindings, secret_view, worker_view
 from reconciler.plan.conflicts import find_conflicts
-from reconciler.plan.fingerprint import KEY_ENV, fingerprint
+from reconciler.plan.fingerprint import KEY_ENV, fingerprint, worker_secret_fingerprint
 from reconciler.plan.model import (
     CONFLICT_KINDS,
     SENSITIVE,
     Action,
+    ActionType,
     Change,
     Conflict,
     Plan,
@@ -25,7 +27,7 @@ from reconciler.plan.model import (
 )
 from reconciler.plan.order import order_actions
 from reconciler.plan.ownership import store_has_managed_secrets, store_managed
-from reconciler.state import Secret, State
+from reconciler.state import Secret, State, Worker, WorkerSecret
 
 NO_KEY_WARNING = (
     f"No fingerprint key ({KEY_ENV} is not set): secret value changes cannot be detected, "
@@ -57,6 +59,14 @@ REASON_ADOPT_STORE = (
     "exists and holds no secrets managed by reconciler: the plan takes it over (no API call)"
 )
 REASON_PRUNE = "no longer declared; --prune deletes it"
+REASON_WORKER_SECRET_CHANGED = "the value changed: apply writes the new value"
+REASON_WORKER_SECRET_UNRECORDED = (
+    "the deployed version records no fingerprint of ours for it (it was changed outside "
+    "reconciler since the last apply, for example by `wrangler secret put`, or never recorded), "
+    "so the value cannot be verified: apply writes the manifest's value"
+)
+REASON_WORKER_SECRET_ADOPT = "the worker is being adopted: apply writes the manifest's value"
+REASON_WORKER_SECRET_FORCED = "--replace asked for a value rotation: apply writes the value again"
 
 
 @dataclass
@@ -109,9 +119,12 @@ class _Planner:
         wanted = self.options.replace
         return f"{secret.store}/{secret.name}" in wanted or secret.name in wanted
 
-    def _read_value(self, secret: Secret) -> str | None:
+    def _read_value(self, secret: Secret | WorkerSecret, worker: str | None = None) -> str | None:
         """The value, or None with a missing_value conflict. Errors name the source only."""
-        label = f"{secret.store}/{secret.name}"
+        if isinstance(secret, Secret):
+            what = f"secret '{secret.store}/{secret.name}'"
+        else:
+            what = f"worker '{worker}' secret '{secret.name}'"
         source = secret.value_from
         if source is None:
             problem = "has no value source (set value_from in the manifest)"
@@ -122,7 +135,7 @@ class _Planner:
                 return source.read()
             except ValueSourceError as exc:
                 problem = f"cannot be read: {exc}"
-        self.missing.append(Conflict("missing_value", f"secret '{label}' {problem}"))
+        self.missing.append(Conflict("missing_value", f"{what} {problem}"))
         return None
 
     def _replace_reason(self, want: Secret, have: Secret) -> str | None:
@@ -190,18 +203,28 @@ class _Planner:
 
     def replace_warnings(self) -> None:
         """Say once when values cannot be compared, and when --replace matches nothing."""
-        if self.key is None and any(
-            k in self.live.secrets and self.live.secrets[k].managed for k in self.desired.secrets
+        if self.key is None and (
+            any(
+                k in self.live.secrets and self.live.secrets[k].managed
+                for k in self.desired.secrets
+            )
+            or any(
+                w.secrets and w.name in self.live.workers and self.live.workers[w.name].managed
+                for w in self.desired.workers.values()
+            )
         ):
             self.warnings.append(NO_KEY_WARNING)
         if self.fingerprints_compared >= 2 and (
             self.fingerprints_differing == self.fingerprints_compared
         ):
             self.warnings.append(KEY_CHANGED_WARNING)
+        worker_secrets = [
+            (w.name, s.name) for w in self.desired.workers.values() for s in w.secrets
+        ]
         for wanted in self.options.replace:
             if not any(
                 wanted in (s.name, f"{s.store}/{s.name}") for s in self.desired.secrets.values()
-            ):
+            ) and not any(wanted in (n, f"{w}/{n}") for w, n in worker_secrets):
                 self.warnings.append(f"--replace {wanted} matches no declared secret")
 
     def quota_warning(self) -> None:
@@ -245,6 +268,93 @@ class _Planner:
                 Unmanaged("worker", name),
             )
 
+    # -- worker script secrets ---------------------------------------------------------
+
+    def worker_secrets(self) -> None:
+        """Each declared secret_text: written when missing, changed, unverifiable or forced.
+
+        The live fingerprint comes from the record our deployed version carries; a version
+        someone else made (wrangler secret put, deploy, dashboard) has none.
+        """
+        for name in sorted(self.desired.workers):
+            want = self.desired.workers[name]
+            have = self.live.workers.get(name)
+            live = {s.name: s for s in have.secrets} if have is not None else {}
+            comparable = self._record_fits(want)
+            for secret in want.secrets:
+                self._worker_secret(want, have, live.get(secret.name), secret, comparable)
+            undeclared = sorted(set(live) - {s.name for s in want.secrets})
+            if have is None or not undeclared:
+                continue
+            if have.managed and self.options.prune:
+                self.actions += [
+                    Action("delete", "worker_secret", n, reason=REASON_PRUNE, worker=name)
+                    for n in undeclared
+                ]
+                continue
+            names = ", ".join(undeclared)
+            self.warnings.append(
+                f"worker '{name}' has script secret(s) no manifest declares: {names}; "
+                + (
+                    "--prune deletes them"
+                    if have.managed
+                    else "they are kept (the worker is not managed yet)"
+                )
+            )
+
+    def _record_fits(self, worker: Worker) -> bool:
+        if self.key is None or secrets_record_fits([s.name for s in worker.secrets]):
+            return True
+        self.warnings.append(
+            f"worker '{worker.name}' declares {len(worker.secrets)} script secrets, more than "
+            "the fingerprint record in a version annotation holds: value changes of its secrets "
+            "cannot be detected (rotate them with --replace)"
+        )
+        return False
+
+    def _worker_secret(
+        self,
+        want: Worker,
+        have: Worker | None,
+        current: WorkerSecret | None,
+        secret: WorkerSecret,
+        comparable: bool,
+    ) -> None:
+        label = f"{want.name}/{secret.name}"
+
+        def act(action: ActionType, before: str | None, reason: str = "") -> None:
+            changes = [Change("value", before, SENSITIVE)]
+            self.actions.append(
+                Action(action, "worker_secret", secret.name, None, changes, reason, want.name)
+            )
+
+        if current is None or have is None:
+            self._read_value(secret, want.name)
+            act("create", None)
+            return
+        reason: str | None = None
+        if not have.managed:
+            self._read_value(secret, want.name)
+            act("adopt", SENSITIVE, REASON_WORKER_SECRET_ADOPT)
+            return
+        if secret.name in self.options.replace or label in self.options.replace:
+            self._read_value(secret, want.name)
+            reason = REASON_WORKER_SECRET_FORCED
+        elif self.key is not None and comparable:
+            value = self._read_value(secret, want.name)
+            if value is not None and current.fingerprint is None:
+                reason = REASON_WORKER_SECRET_UNRECORDED
+            elif value is not None:
+                self.fingerprints_compared += 1
+                fp = worker_secret_fingerprint(self.key, want.name, secret.name, value)
+                if fp != current.fingerprint:
+                    self.fingerprints_differing += 1
+                    reason = REASON_WORKER_SECRET_CHANGED
+        if reason is None:
+            self.no_op += 1
+        else:
+            act("replace", SENSITIVE, reason)
+
     # -- notes -----------------------------------------------------------------------
 
     def unavailability_notes(self) -> None:
@@ -287,6 +397,7 @@ def compute_plan(
     planner.replace_warnings()
     planner.quota_warning()
     planner.workers()
+    planner.worker_secrets()
     planner.unavailability_notes()
     actions = order_actions(planner.actions, live)
     conflicts = sorted(

@@ -16,6 +16,8 @@ from reconciler.markers import format_comment
 
 KEY_ENV = "RECONCILER_FINGERPRINT_KEY"
 FINGERPRINT_HEX_CHARS = 32
+# Worker secret records share a 1000-byte annotation: 64 bits each, still keyed.
+WORKER_SECRET_HEX_CHARS = 16
 _DOMAIN = b"reconciler-secret-fingerprint-v1"
 
 
@@ -32,6 +34,14 @@ def fingerprint(key: bytes, store: str, name: str, value: str) -> str:
     """HMAC-SHA256 over (store, name, value), hex, truncated to 128 bits."""
     mac = hmac.new(key, _encode((store, name, value)), hashlib.sha256)
     return mac.hexdigest()[:FINGERPRINT_HEX_CHARS]
+
+
+def worker_secret_fingerprint(key: bytes, worker: str, name: str, value: str) -> str:
+    """The same HMAC over ("worker:<name>", secret, value), shorter to fit the version record.
+
+    Store names cannot hold ':', so a worker secret never shares a store secret's input.
+    """
+    return fingerprint(key, f"worker:{worker}", name, value)[:WORKER_SECRET_HEX_CHARS]
 
 
 def load_key(env: Mapping[str, str] | None = None) -> bytes | None:

@@ -12,6 +12,8 @@ JSON format (version 1), a contract for users' scripts; extend, never rename:
      "options": {"prune", "force", "replace"}}
 
 A change is {"field", "before", "after"}; secret values appear only as "(sensitive)".
+Kind "worker_secret" (a worker's script secret, `secret_text`) is an extension: its
+actions also carry "worker" (the worker's name; the key is absent on other kinds).
 """
 
 from __future__ import annotations
@@ -25,10 +27,10 @@ PLAN_VERSION = 1
 SENSITIVE = "(sensitive)"
 
 ActionType = Literal["create", "update", "replace", "delete", "adopt"]
-ResourceKind = Literal["store", "secret", "worker"]
+ResourceKind = Literal["store", "secret", "worker", "worker_secret"]
+RESOURCE_KINDS: tuple[ResourceKind, ...] = ("store", "secret", "worker", "worker_secret")
 ConflictKind = Literal["store_limit", "missing_value", "dangling_binding", "safety_threshold"]
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
-RESOURCE_KINDS: tuple[ResourceKind, ...] = ("store", "secret", "worker")
 # The order conflicts are reported in: the account-level problem first.
 CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "store_limit",
@@ -53,11 +55,23 @@ class Action:
     store: str | None = None
     changes: list[Change] = field(default_factory=list)
     reason: str = ""
+    # worker_secret only: the worker the secret belongs to.
+    worker: str | None = None
 
     @property
     def label(self) -> str:
-        """How people refer to the resource: `store/secret` for secrets."""
-        return f"{self.store}/{self.name}" if self.kind == "secret" else self.name
+        """How people refer to the resource: `store/secret`, `worker/SECRET`."""
+        if self.kind == "secret":
+            return f"{self.store}/{self.name}"
+        if self.kind == "worker_secret":
+            return f"{self.worker}/{self.name}"
+        return self.name
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        if self.worker is None:
+            del doc["worker"]
+        return doc
 
 
 @dataclass
@@ -115,7 +129,7 @@ class Plan:
         return {
             "version": self.version,
             "account_id": self.account_id,
-            "actions": [asdict(a) for a in self.actions],
+            "actions": [a.to_dict() for a in self.actions],
             "conflicts": [asdict(c) for c in self.conflicts],
             "summary": self.summary,
             "live_digest": self.live_digest,
@@ -152,6 +166,7 @@ class Plan:
                         for c in _objects(a.get("changes", []), "an action's changes")
                     ],
                     reason=_text(a.get("reason", ""), "an action's reason"),
+                    worker=_optional_text(a.get("worker"), "an action's worker"),
                 )
             )
         conflicts = []

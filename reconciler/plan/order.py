@@ -1,8 +1,10 @@
 """The order actions run in: what others depend on is created first and deleted last.
 
 Creates go stores, secrets, workers (workers bind secrets, secrets live in stores);
-deletes go the reverse way. Within a group actions are sorted by name so the same
-inputs always give the same plan text.
+deletes go the reverse way. A worker's script secrets are deleted before it is uploaded
+(an upload keeps the secrets it does not list) and written after (an upload writes
+those of the worker it uploads itself; the others need the worker to exist). Within a
+group actions are sorted by name so the same inputs always give the same plan text.
 
 One exception: stores are scarce. When the plan deletes a store and creates another,
 and the account could not hold both at once, the deleted stores go first (with their
@@ -18,17 +20,19 @@ from reconciler.state import State
 _GROUPS: dict[tuple[str, bool], int] = {
     ("store", False): 0,
     ("secret", False): 1,
-    ("worker", False): 2,
-    ("worker", True): 3,
-    ("secret", True): 4,
-    ("store", True): 5,
+    ("worker_secret", True): 2,
+    ("worker", False): 3,
+    ("worker_secret", False): 4,
+    ("worker", True): 5,
+    ("secret", True): 6,
+    ("store", True): 7,
 }
 
 
 def action_rank(action: Action) -> tuple[int, str, str]:
-    """Sort key: dependency group, then store, then name."""
+    """Sort key: dependency group, then store (or worker), then name."""
     group = _GROUPS[(action.kind, action.action == "delete")]
-    return (group, action.store or "", action.name)
+    return (group, action.store or action.worker or "", action.name)
 
 
 def order_actions(actions: list[Action], live: State | None = None) -> list[Action]:
@@ -47,6 +51,8 @@ def order_actions(actions: list[Action], live: State | None = None) -> list[Acti
             return True
         if action.kind == "secret":
             return action.store in gone
+        if action.kind != "worker":
+            return False
         worker = live.workers.get(action.name)
         return worker is not None and any(
             ref[0] in gone and ref in secrets_gone for _, ref in secret_bindings(worker)

@@ -21,6 +21,8 @@ ACCOUNT = DEFAULT_ACCOUNT_ID
 VALUES = {
     ("app-secrets", "API_KEY"): "sdk-seeded-api-key-value-1",
     ("app-secrets", "db-password"): "sdk-seeded-db-password-2",
+    # A worker script secret (secret_text): its placeholder is named after the worker.
+    ("classic-hello", "SESSION_SECRET"): "sdk-seeded-session-secret-3",
 }
 ENV = {env_var_name(store, name): value for (store, name), value in VALUES.items()}
 CLASSIC = b"addEventListener('fetch', (e) => e.respondWith(new Response(GREETING)));\n"
@@ -63,7 +65,14 @@ def seed(cli: Cli, *, extra_bindings: list[Any] | None = None) -> None:
         metadata={
             "body_part": "worker.js",
             "compatibility_date": "2025-01-01",
-            "bindings": [{"type": "plain_text", "name": "GREETING", "text": "hello"}],
+            "bindings": [
+                {"type": "plain_text", "name": "GREETING", "text": "hello"},
+                {
+                    "type": "secret_text",
+                    "name": "SESSION_SECRET",
+                    "text": VALUES[("classic-hello", "SESSION_SECRET")],
+                },
+            ],
         },
         files=[("worker.js", CLASSIC, "application/javascript")],
     )
@@ -143,6 +152,15 @@ def test_export_then_plan_shows_only_adopts_and_apply_converges(served_cli: Cli)
         "secret": "API_KEY",
     } in api["bindings"]
     assert Path("exported/workers/classic-hello.js").read_bytes() == CLASSIC
+    classic = next(w for w in doc["workers"] if w["name"] == "classic-hello")
+    assert {
+        "type": "secret_text",
+        "name": "SESSION_SECRET",
+        "value_from": {"env": "CLASSIC_HELLO_SESSION_SECRET"},
+    } in classic["bindings"]
+    assert "CLASSIC_HELLO_SESSION_SECRET  (worker classic-hello secret SESSION_SECRET)" in (
+        result.stdout
+    )
 
     result, plan = served_cli.plan_file("plan", "exported", env=ENV)
     assert result.exit_code == 0, result.output
@@ -154,11 +172,13 @@ def test_export_then_plan_shows_only_adopts_and_apply_converges(served_cli: Cli)
         ("adopt", "secret", "app-secrets", "db-password"),
         ("adopt", "worker", None, "api"),
         ("adopt", "worker", None, "classic-hello"),
+        ("adopt", "worker_secret", None, "SESSION_SECRET"),
     }
     for action in plan["actions"]:
         # Adopting changes nothing but the marker; a secret's value is always rewritten.
         fields = [c["field"] for c in action["changes"]]
-        assert fields == (["value"] if action["kind"] == "secret" else []), action
+        secret = action["kind"] in ("secret", "worker_secret")
+        assert fields == (["value"] if secret else []), action
 
     assert served_cli("apply", "exported", "--auto-approve", env=ENV).exit_code == 0
     again = served_cli("plan", "exported", "--detailed-exitcode", env=ENV)

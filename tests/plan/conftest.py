@@ -8,8 +8,17 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifest.values import ValueSource
-from reconciler.plan.fingerprint import fingerprint
-from reconciler.state import Binding, Module, Secret, State, Store, Worker, script_digest
+from reconciler.plan.fingerprint import fingerprint, worker_secret_fingerprint
+from reconciler.state import (
+    Binding,
+    Module,
+    Secret,
+    State,
+    Store,
+    Worker,
+    WorkerSecret,
+    script_digest,
+)
 
 KEY = b"test-fingerprint-key"
 ACCOUNT = "0123456789abcdef0123456789abcdef"
@@ -71,6 +80,20 @@ def live_secret(
     )
 
 
+def desired_worker_secret(worker: str, name: str) -> WorkerSecret:
+    """A declared script secret whose value comes from env_name(worker, name)."""
+    return WorkerSecret(name, value_from=ValueSource(env=env_name(worker, name)))
+
+
+def live_worker_secret(
+    worker: str, name: str, *, value: str | None = None, fp: str | None = "auto"
+) -> WorkerSecret:
+    """A live script secret; by default the version's record matches the test value."""
+    if fp == "auto":
+        fp = worker_secret_fingerprint(KEY, worker, name, value or value_of(name))
+    return WorkerSecret(name, fingerprint=fp)
+
+
 def secret_binding(name: str, store: str, secret: str) -> Binding:
     return Binding(name, "secrets_store_secret", {"store": store, "secret": secret})
 
@@ -83,6 +106,7 @@ def worker(
     date: str | None = "2025-01-01",
     flags: Iterable[str] = (),
     managed: bool = True,
+    secrets: Iterable[WorkerSecret] = (),
 ) -> Worker:
     modules = (Module("index.js", code.encode()),)
     return Worker(
@@ -93,6 +117,7 @@ def worker(
         compatibility_date=date,
         compatibility_flags=tuple(flags),
         bindings=tuple(bindings),
+        secrets=tuple(sorted(secrets, key=lambda s: s.name)),
         managed=managed,
     )
 

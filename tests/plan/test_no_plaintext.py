@@ -21,9 +21,11 @@ from .conftest import (
     KEY,
     VALUES,
     desired_secret,
+    desired_worker_secret,
     env_name,
     live_secret,
     live_state,
+    live_worker_secret,
     secret_binding,
     state,
     worker,
@@ -32,6 +34,13 @@ from .conftest import (
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 FILE_VALUE = "file-held-s3cr3t-value-0d9c8b7a6f5e"
 TOO_BIG_MARK = "oversized-value-marker-5a4b3c"
+# Worker script secrets: created, changed, unrecorded, unchanged (and an undeclared one).
+WORKER_VALUES = {
+    "WS_NEW": "worker-secret-new-value-11aa22bb",
+    "WS_CHANGED": "worker-secret-changed-value-33cc44dd",
+    "WS_UNRECORDED": "worker-secret-unrecorded-55ee66ff",
+    "WS_SAME": "worker-secret-same-value-77aa88bb",
+}
 
 
 def _squash(text: str) -> str:
@@ -44,6 +53,8 @@ def _plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Plan]:
         for name, value in VALUES.items():
             monkeypatch.setenv(env_name(store, name), value)
     monkeypatch.setenv("RECON_TEST_TOO_BIG", TOO_BIG_MARK * 5000)
+    for name, value in WORKER_VALUES.items():
+        monkeypatch.setenv(env_name("api", name), value)
     held = tmp_path / "held.txt"
     held.write_text(FILE_VALUE + "\n")
     secrets = [
@@ -54,7 +65,16 @@ def _plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Plan]:
         desired_secret("app", "BIG", source=ValueSource(env="RECON_TEST_TOO_BIG")),  # conflict
     ]
     bind = secret_binding("DB", "app", "DB_PASSWORD")
-    desired = state(stores=["app"], secrets=secrets, workers=[worker("api", bindings=[bind])])
+    declared = [desired_worker_secret("api", n) for n in WORKER_VALUES]
+    desired = state(
+        stores=["app"], secrets=secrets, workers=[worker("api", bindings=[bind], secrets=declared)]
+    )
+    live_worker_secrets = [
+        live_worker_secret("api", "WS_CHANGED", value="previous"),
+        live_worker_secret("api", "WS_UNRECORDED", fp=None),
+        live_worker_secret("api", "WS_SAME", value=WORKER_VALUES["WS_SAME"]),
+        live_worker_secret("api", "WS_OLD"),
+    ]
     live = live_state(
         stores=["app"],
         secrets=[
@@ -63,7 +83,7 @@ def _plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Plan]:
             live_secret("app", "FROM_FILE", fp=None),
             live_secret("app", "OLD"),
         ],
-        workers=[worker("api", bindings=[bind])],
+        workers=[worker("api", bindings=[bind], secrets=live_worker_secrets)],
     )
     plans = [
         compute_plan(desired, live, options=PlanOptions(prune=prune), fingerprint_key=key)
@@ -72,7 +92,10 @@ def _plans(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[Plan]:
     ]
     plans.append(
         compute_plan(
-            desired, live, options=PlanOptions(replace=["API_KEY", "TOKEN"]), fingerprint_key=KEY
+            desired,
+            live,
+            options=PlanOptions(replace=["API_KEY", "TOKEN", "api/WS_SAME"]),
+            fingerprint_key=KEY,
         )
     )
     return plans
@@ -86,6 +109,13 @@ def test_no_secret_value_in_any_rendering(monkeypatch: pytest.MonkeyPatch, tmp_p
         "replace",
         "delete",
         "adopt",
+    }
+    assert {(a.action, a.name) for p in plans for a in p.actions if a.kind == "worker_secret"} == {
+        ("create", "WS_NEW"),
+        ("replace", "WS_CHANGED"),
+        ("replace", "WS_UNRECORDED"),
+        ("replace", "WS_SAME"),  # --replace api/WS_SAME
+        ("delete", "WS_OLD"),
     }
     assert any(c.kind == "missing_value" for p in plans for c in p.conflicts)
     outputs: list[str] = []
@@ -101,7 +131,7 @@ def test_no_secret_value_in_any_rendering(monkeypatch: pytest.MonkeyPatch, tmp_p
                     console = Console(file=out, width=width, force_terminal=color)
                     render_text(plan, console, drift=drift)
                     outputs.append(out.getvalue())
-    secrets = [*VALUES.values(), FILE_VALUE, TOO_BIG_MARK]
+    secrets = [*VALUES.values(), *WORKER_VALUES.values(), FILE_VALUE, TOO_BIG_MARK]
     for output in outputs:
         assert "(sensitive)" in output
         squashed = _squash(output)

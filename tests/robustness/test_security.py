@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import os
 import stat
 from pathlib import Path
@@ -33,7 +34,11 @@ TOKEN = "tok-SENTINEL-7f3a9c1e5b2d4680"
 VALUES = [f"val-SENTINEL-{i}-c0ffee{i}d15ea5e" for i in range(4)]
 ROTATED = "val-SENTINEL-rotated-0ddba11fee"
 ENV_VALUE = "val-SENTINEL-env-5ca1ab1e"
-SENTINELS = [TOKEN, *VALUES, ROTATED, ENV_VALUE]
+# Worker script secrets (secret_text): one from a file, one from the environment.
+WORKER_VALUE = "val-SENTINEL-worker-file-b01dface"
+WORKER_ENV_VALUE = "val-SENTINEL-worker-env-deadbea7"
+WORKER_ROTATED = "val-SENTINEL-worker-rotated-feedf00d"
+SENTINELS = [TOKEN, *VALUES, ROTATED, ENV_VALUE, WORKER_VALUE, WORKER_ENV_VALUE, WORKER_ROTATED]
 
 
 def _forms(sentinel: str) -> list[bytes]:
@@ -68,6 +73,7 @@ def write_manifest_set(root: Path) -> Path:
         {"name": "FROM_ENV", "store": "main", "value_from": {"env": "SENTINEL_ENV_VALUE"},
          "scopes": ["workers"]}
     )  # fmt: skip
+    (manifests / "values" / "worker.txt").write_text(WORKER_VALUE + "\n")
     (manifests / "workers" / "api.js").write_text(
         "export default { async fetch(r, env) { return new Response('ok'); } };\n"
     )
@@ -87,6 +93,16 @@ def write_manifest_set(root: Path) -> Path:
                         "secret": "KEY_0",
                     },
                     {"type": "plain_text", "name": "MODE", "text": "prod"},
+                    {
+                        "type": "secret_text",
+                        "name": "API_TOKEN",
+                        "value_from": {"file": "values/worker.txt"},
+                    },
+                    {
+                        "type": "secret_text",
+                        "name": "WEBHOOK",
+                        "value_from": {"env": "SENTINEL_WORKER_ENV"},
+                    },
                 ],
             }
         ],
@@ -122,7 +138,12 @@ def test_full_run_writes_no_value_or_token(
     emu = emulator_process(token=TOKEN)
     manifests = write_manifest_set(workdir)
     inputs = snapshot(workdir)
-    env = cli_env(emu, CLOUDFLARE_API_TOKEN=TOKEN, SENTINEL_ENV_VALUE=ENV_VALUE)
+    env = cli_env(
+        emu,
+        CLOUDFLARE_API_TOKEN=TOKEN,
+        SENTINEL_ENV_VALUE=ENV_VALUE,
+        SENTINEL_WORKER_ENV=WORKER_ENV_VALUE,
+    )
     outputs: list[tuple[list[str], int]] = []
 
     def run(*args: str, expect: int | None = 0, drop: str = "") -> None:
@@ -142,6 +163,7 @@ def test_full_run_writes_no_value_or_token(
         run("drift", "manifests", "-vv", "--format", fmt)
     # A value change, written with the PATCH strategy (the API refuses it; falls back).
     (manifests / "values" / "v1.txt").write_text(ROTATED + "\n")
+    (manifests / "values" / "worker.txt").write_text(WORKER_ROTATED + "\n")
     run("plan", "manifests", "-vv", "--format", "json", "--out", "rotate.json", expect=None)
     run("apply", "manifests", "--auto-approve", "-vv", "--secret-update", "patch")
     run("apply", "manifests", "--auto-approve", "-vv", "--replace", "KEY_2")
@@ -158,6 +180,10 @@ def test_full_run_writes_no_value_or_token(
     state = emu.state()
     assert {s["name"] for s in state["secrets"]} == {"KEY_0", "KEY_1", "KEY_2", "KEY_3",
                                                      "FROM_ENV"}  # fmt: skip
+    (api,) = state["scripts"]
+    worker_secrets = {b["name"] for b in api["settings"]["bindings"] if b["type"] == "secret_text"}
+    assert worker_secrets == {"API_TOKEN", "WEBHOOK"}
+    assert_clean(json.dumps(state), "the emulator's state dump")
     scanned = scan_written(workdir, inputs)
     assert "plan.json" in scanned and "rotate.json" in scanned
     cache_files = list((workdir / ".reconciler" / "cache").iterdir())
@@ -170,6 +196,7 @@ def test_local_mode_files_are_private_and_hold_no_values(workdir: Path) -> None:
     inputs = snapshot(workdir)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CLOUDFLARE_", "RECONCILER_"))}
     env["SENTINEL_ENV_VALUE"] = ENV_VALUE
+    env["SENTINEL_WORKER_ENV"] = WORKER_ENV_VALUE
     for args in (
         ["apply", "manifests", "--local", "--auto-approve", "-vv"],
         ["plan", "manifests", "--local", "-vv", "--out", "plan.json", "--detailed-exitcode"],
@@ -198,6 +225,7 @@ def test_exceptions_carry_no_values(emulator_process: EmulatorFactory, workdir: 
     emu = emulator_process(token=TOKEN)
     manifests = write_manifest_set(workdir)
     os.environ["SENTINEL_ENV_VALUE"] = ENV_VALUE
+    os.environ["SENTINEL_WORKER_ENV"] = WORKER_ENV_VALUE
     try:
         loaded = load_manifests([str(manifests)])
 
@@ -219,6 +247,7 @@ def test_exceptions_carry_no_values(emulator_process: EmulatorFactory, workdir: 
         texts = asyncio.run(attempt())
     finally:
         del os.environ["SENTINEL_ENV_VALUE"]
+        del os.environ["SENTINEL_WORKER_ENV"]
     assert any("failed" in t for t in texts)
     for text in texts:
         assert_clean(text, "an exception message")
@@ -238,6 +267,24 @@ def test_a_literal_value_in_a_manifest_is_refused_without_echoing_it(tmp_path: P
     with pytest.raises(ManifestError) as caught:
         load_manifests([str(tmp_path)])
     assert "literal `value:` is not allowed" in str(caught.value)
+    assert_clean(str(caught.value), "the manifest error")
+    (tmp_path / "w.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "workers": [
+                    {
+                        "name": "api",
+                        "script": "api.js",
+                        "bindings": [{"type": "secret_text", "name": "K", "text": VALUES[1]}],
+                    }
+                ]
+            }
+        )
+    )
+    (tmp_path / "api.js").write_text("export default {};\n")
+    with pytest.raises(ManifestError) as caught:
+        load_manifests([str(tmp_path)])
+    assert "takes no literal `text:`" in str(caught.value)
     assert_clean(str(caught.value), "the manifest error")
     result = run_cli(["validate", str(tmp_path)], cwd=tmp_path, env=dict(os.environ))
     assert result.returncode == 1

@@ -1,0 +1,100 @@
+"""Worker script secrets in the plan: which value changed, ownership, the record format."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.markers import format_secrets_record, parse_secrets_record, secrets_record_fits
+from reconciler.plan.diff import REASON_WORKER_SECRET_UNRECORDED, compute_plan
+from reconciler.plan.model import Plan, PlanOptions
+
+from .conftest import (
+    KEY,
+    desired_worker_secret,
+    env_name,
+    live_state,
+    live_worker_secret,
+    state,
+    value_of,
+    worker,
+)
+
+NAMES = ("API_KEY", "DB_URL")
+
+
+@pytest.fixture(autouse=True)
+def _values(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in NAMES:
+        monkeypatch.setenv(env_name("api", name), value_of(name))
+
+
+def _plan(live_secrets: list[object], *, managed: bool = True, prune: bool = False) -> Plan:
+    desired = state(
+        workers=[worker("api", secrets=[desired_worker_secret("api", n) for n in NAMES])]
+    )
+    live = live_state(workers=[worker("api", managed=managed, secrets=live_secrets)])  # type: ignore[arg-type]
+    return compute_plan(desired, live, options=PlanOptions(prune=prune), fingerprint_key=KEY)
+
+
+def _secret_actions(plan: Plan) -> list[tuple[str, str]]:
+    return [(a.action, a.name) for a in plan.actions if a.kind == "worker_secret"]
+
+
+def test_matching_record_is_no_change() -> None:
+    plan = _plan([live_worker_secret("api", n) for n in NAMES])
+    assert plan.actions == [] and plan.no_op == 3  # the worker and its two secrets
+
+
+def test_only_the_changed_value_is_replaced() -> None:
+    plan = _plan(
+        [live_worker_secret("api", "API_KEY", value="old"), live_worker_secret("api", "DB_URL")]
+    )
+    assert _secret_actions(plan) == [("replace", "API_KEY")]
+    (action,) = plan.actions
+    assert action.worker == "api" and action.label == "api/API_KEY"
+    assert action.to_dict()["worker"] == "api"
+    assert [(c.field, c.before, c.after) for c in action.changes] == [
+        ("value", "(sensitive)", "(sensitive)")
+    ]
+
+
+def test_a_version_without_our_record_cannot_vouch_for_any_value() -> None:
+    plan = _plan([live_worker_secret("api", n, fp=None) for n in NAMES])
+    assert _secret_actions(plan) == [("replace", "API_KEY"), ("replace", "DB_URL")]
+    assert all(a.reason == REASON_WORKER_SECRET_UNRECORDED for a in plan.actions)
+
+
+def test_missing_secret_is_created_and_undeclared_is_pruned_only_with_prune() -> None:
+    live = [live_worker_secret("api", "API_KEY"), live_worker_secret("api", "OLD")]
+    plan = _plan(live)
+    assert _secret_actions(plan) == [("create", "DB_URL")]
+    assert any("OLD" in w and "--prune deletes them" in w for w in plan.warnings)
+    pruned = _plan(live, prune=True)
+    assert _secret_actions(pruned) == [("delete", "OLD"), ("create", "DB_URL")]
+
+
+def test_an_unmanaged_workers_secrets_are_adopted_never_pruned() -> None:
+    plan = _plan([live_worker_secret("api", "API_KEY"), live_worker_secret("api", "THEIRS")],
+                 managed=False, prune=True)  # fmt: skip
+    assert ("delete", "THEIRS") not in _secret_actions(plan)
+    assert ("adopt", "API_KEY") in _secret_actions(plan)
+
+
+def test_plan_file_round_trip_keeps_the_worker() -> None:
+    plan = _plan(
+        [live_worker_secret("api", "API_KEY", value="old"), live_worker_secret("api", "DB_URL")]
+    )
+    again = Plan.from_dict(plan.to_dict())
+    assert again.to_dict() == plan.to_dict()
+    assert again.actions[0].worker == "api"
+
+
+def test_record_format_round_trips_and_rejects_foreign_text() -> None:
+    record = format_secrets_record({"B": "0123456789abcdef", "A": "fedcba9876543210"})
+    assert record == "[reconciler secrets] A=fedcba9876543210 B=0123456789abcdef"
+    assert parse_secrets_record(record) == {"A": "fedcba9876543210", "B": "0123456789abcdef"}
+    assert parse_secrets_record("deployed by hand") is None
+    assert parse_secrets_record("[reconciler secrets] A=nothex") is None
+    assert parse_secrets_record(None) is None
+    assert secrets_record_fits([f"SECRET_{i:03d}" for i in range(30)])
+    assert not secrets_record_fits([f"SECRET_{i:03d}" for i in range(60)])
