@@ -83,7 +83,10 @@ def _norm(value: Any) -> str:
 def _action_key(action: Action | None) -> str | None:
     if action is None:
         return None
-    return _norm([action.action, action.kind, action.name, action.store, _changes(action)])
+    key = [action.action, action.kind, action.name, action.store, _changes(action)]
+    if action.worker is not None:  # worker_secret actions only; older keys stay as they were
+        key.append(action.worker)
+    return _norm(key)
 
 
 def _changes(action: Action) -> list[Any]:
@@ -93,6 +96,8 @@ def _changes(action: Action) -> list[Any]:
 def _head(action: Action) -> str:
     if action.kind == "secret":
         return f"{action.action} secret {_short(f'{action.store}/{action.name}')}"
+    if action.worker is not None:
+        return f"{action.action} {action.kind} {_short(f'{action.worker}/{action.name}')}"
     # Only secrets have a store: a forged one on another kind must show, too.
     extra = "" if action.store is None else f" in store {_short(action.store)}"
     return f"{action.action} {action.kind} {_short(action.name)}{extra}"
