@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reconciler.markers import format_secrets_record, parse_secrets_record, secrets_record_fits
@@ -98,3 +100,23 @@ def test_record_format_round_trips_and_rejects_foreign_text() -> None:
     assert parse_secrets_record(None) is None
     assert secrets_record_fits([f"SECRET_{i:03d}" for i in range(30)])
     assert not secrets_record_fits([f"SECRET_{i:03d}" for i in range(60)])
+
+
+def test_markdown_and_json_show_the_worker_secret_like_the_others() -> None:
+    from reconciler.plan.render_json import render_json
+    from reconciler.plan.render_markdown import render_markdown
+
+    plan = _plan(
+        [live_worker_secret("api", "API_KEY", value="old"), live_worker_secret("api", "DB_URL")]
+    )
+    markdown = render_markdown(plan)
+    assert "replace worker_secret api/API_KEY" in markdown
+    assert "<code>(sensitive)</code>" in markdown
+    (action,) = json.loads(render_json(plan))["actions"]
+    assert {k: action[k] for k in ("action", "kind", "name", "store", "worker")} == {
+        "action": "replace",
+        "kind": "worker_secret",
+        "name": "API_KEY",
+        "store": None,
+        "worker": "api",
+    }
