@@ -19,7 +19,7 @@ def refuse_unsafe(plan: Plan, desired: State, live: State) -> None:
     seen: set[tuple[str, str | None, str]] = set()
     for index, action in enumerate(plan.actions, start=1):
         problem = _problem(action, plan, desired, live)
-        key = (action.kind, action.store, action.name)
+        key = (action.kind, action.store or action.worker, action.name)
         if problem is None and key in seen:
             problem = "it acts on a resource an earlier action of the plan already acts on"
         seen.add(key)
@@ -33,6 +33,10 @@ def refuse_unsafe(plan: Plan, desired: State, live: State) -> None:
 def _problem(action: Action, plan: Plan, desired: State, live: State) -> str | None:
     if action.kind == "secret" and action.store is None:
         return "a secret action names no store"
+    if action.kind == "worker_secret" and (action.worker is None or action.store is not None):
+        return "a worker_secret action must name its worker and no store"
+    if action.kind != "worker_secret" and action.worker is not None:
+        return f"a {action.kind} action names a worker"
     declared = _declared(action, desired)
     if action.action != "delete":
         if not declared:
@@ -47,6 +51,8 @@ def _problem(action: Action, plan: Plan, desired: State, live: State) -> str | N
         return f"the {action.kind} is not in the account"
     if not managed:
         what = "our tag" if action.kind == "worker" else "our marker"
+        if action.kind == "worker_secret":
+            what = "our tag on its worker"
         if action.kind == "store":
             what = "only secrets with our marker"
         return f"it does not carry {what}; reconciler deletes only its own resources"
@@ -54,6 +60,9 @@ def _problem(action: Action, plan: Plan, desired: State, live: State) -> str | N
 
 
 def _declared(action: Action, desired: State) -> bool:
+    if action.kind == "worker_secret":
+        worker = desired.workers.get(action.worker or "")
+        return worker is not None and any(s.name == action.name for s in worker.secrets)
     if action.kind == "secret":
         return (action.store or "", action.name) in desired.secrets
     if action.kind == "worker":
@@ -62,7 +71,13 @@ def _declared(action: Action, desired: State) -> bool:
 
 
 def _ownership(action: Action, live: State) -> tuple[bool, bool]:
-    """(exists in the account, carries our marker) as read before this apply."""
+    """(exists in the account, carries our marker) as read before this apply.
+
+    A worker's script secret is ours exactly when the worker is (its tag)."""
+    if action.kind == "worker_secret":
+        owner = live.workers.get(action.worker or "")
+        exists = owner is not None and any(s.name == action.name for s in owner.secrets)
+        return exists, exists and owner is not None and owner.managed
     if action.kind == "secret":
         secret = live.secrets.get((action.store or "", action.name))
         return secret is not None, secret is not None and secret.managed

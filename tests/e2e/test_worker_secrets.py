@@ -10,13 +10,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from benchmarks._common import wrangler_env
+from reconciler.errors import UnsafePlanError
 from reconciler.markers import SECRETS_ANNOTATION, parse_secrets_record
+from reconciler.plan.model import Action, Plan
 from tests.e2e.conftest import Env
+from tests.e2e.test_apply_guard import _run_forged as run_forged
+from tests.e2e.test_apply_guard import _setup as guard_setup
 
 WORKER = "payments-api"
 SECRETS_PATH = f"/workers/scripts/{WORKER}/secrets"
@@ -257,3 +262,43 @@ def test_a_missing_value_source_is_a_conflict_naming_the_worker(env: Env) -> Non
     result = env.run("plan", env={"PAY_API_KEY": VALUES["PAY_API_KEY"], "PAY_DB_URL": None})
     assert result.exit_code == 3, result.output
     assert f"worker '{WORKER}' secret 'DB_URL'" in result.output
+
+
+FORGED: list[tuple[str, Callable[[Plan], None], str]] = [
+    (
+        "delete an unmanaged worker's secret",
+        lambda p: (
+            setattr(p.options, "prune", True),
+            p.actions.append(Action("delete", "worker_secret", "THEIRS", worker="hand-made")),
+        ),
+        "(delete worker_secret hand-made/THEIRS): it does not carry our tag on its worker",
+    ),
+    (
+        "delete a worker secret without prune",
+        lambda p: p.actions.append(Action("delete", "worker_secret", "THEIRS", worker=WORKER)),
+        "the plan's options do not include prune",
+    ),
+    (
+        "write an undeclared worker secret",
+        lambda p: p.actions.append(
+            Action("create", "worker_secret", "PLANTED", None, [], worker=WORKER)
+        ),
+        f"(create worker_secret {WORKER}/PLANTED): no manifest declares this worker_secret",
+    ),
+    (
+        "a worker secret without its worker",
+        lambda p: p.actions.append(Action("create", "worker_secret", "PLANTED")),
+        "a worker_secret action must name its worker and no store",
+    ),
+]
+
+
+@pytest.mark.parametrize(("what", "forge", "says"), FORGED, ids=[c[0] for c in FORGED])
+def test_the_applier_guard_covers_worker_secret_actions(
+    env: Env, what: str, forge: Callable[[Plan], None], says: str
+) -> None:
+    guard_setup(env)
+    _put_by_hand(env, "THEIRS", "their-value", script="hand-made")
+    error = run_forged(env, forge)
+    assert isinstance(error, UnsafePlanError), (what, error)
+    assert says in str(error)
