@@ -18,7 +18,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Literal
+from typing import Literal, NoReturn
 
 from reconciler.apply_guard import refuse_unsafe
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
@@ -52,6 +52,8 @@ class Outcome:
     error: ReconcilerError | None = None
     # A secret deleted for replacement whose recreate failed: it is absent right now.
     secret_absent: bool = False
+    # False when the account could not be read to confirm the absence (or the run was cut).
+    absent_confirmed: bool = True
 
 
 @dataclass
@@ -71,8 +73,9 @@ class ApplyReport:
 
 
 class _SecretAbsentError(ReconcilerError):
-    def __init__(self, cause: ReconcilerError) -> None:
+    def __init__(self, cause: ReconcilerError, *, confirmed: bool) -> None:
         self.cause = cause
+        self.confirmed = confirmed
         super().__init__(str(cause))
 
 
@@ -154,19 +157,30 @@ class Applier:
                     await self._record_secrets(action)
                 outcome = Outcome(action, "done")
             except _SecretAbsentError as exc:
-                outcome = Outcome(action, "failed", exc.cause, secret_absent=True)
+                outcome = Outcome(
+                    action, "failed", exc.cause, secret_absent=True, absent_confirmed=exc.confirmed
+                )
             except ReconcilerError as exc:
                 outcome = Outcome(action, "failed", exc)
             except asyncio.CancelledError:
                 # Interrupted (Ctrl-C): the report lists it as failed (its outcome is unknown),
-                # and a secret caught between delete and create must be named.
+                # and a secret caught between delete and create must be named (unconfirmed:
+                # the create may have reached the API).
                 absent = action.label in self._absent_now
                 interrupted = ReconcilerError(
                     "interrupted between the delete and the create"
                     if absent
                     else "interrupted while running; the next plan shows whether it took effect"
                 )
-                self._emit(Outcome(action, "failed", interrupted, secret_absent=absent))
+                self._emit(
+                    Outcome(
+                        action,
+                        "failed",
+                        interrupted,
+                        secret_absent=absent,
+                        absent_confirmed=not absent,
+                    )
+                )
                 raise
             except Exception as exc:  # a bug of ours must still end in the report
                 message = f"internal error: {type(exc).__name__}: {exc}"
@@ -324,8 +338,31 @@ class Applier:
                 return
             except ReconcilerError as exc:
                 if attempt == RECREATE_ATTEMPTS - 1:
-                    raise _SecretAbsentError(exc) from None
+                    await self._raise_absent_or_present(store_id, desired, live_id, exc)
                 await asyncio.sleep(self.recreate_pause_s * (attempt + 1))
+
+    async def _raise_absent_or_present(
+        self, store_id: str, desired: Secret, live_id: str, cause: ReconcilerError
+    ) -> NoReturn:
+        """Say ABSENT only when a fresh read of the account confirms it.
+
+        Another apply running at the same time may have recreated the secret (our create
+        then fails on the name): it is not absent, and saying so would be a false alarm.
+        """
+        label = f"{desired.store}/{desired.name}"
+        try:
+            present = await self.client.find_secret(
+                self.account, store_id, desired.name, excluding=live_id
+            )
+        except ReconcilerError:
+            raise _SecretAbsentError(cause, confirmed=False) from None
+        if present is None:
+            raise _SecretAbsentError(cause, confirmed=True)
+        self._absent_now.discard(label)
+        raise ReconcilerError(
+            f"{cause}; a secret {label} exists in the account now (id {present.id}, written "
+            "by another run?), so it is not absent: run `reconciler plan` to check it"
+        ) from None
 
     # --- workers ---------------------------------------------------------
 

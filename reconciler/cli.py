@@ -459,17 +459,22 @@ def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
         reason = _sentence(outcome.error, stores)
         console.print(f"[red]failed[/]  {what}: {reason}", highlight=False)
         if outcome.secret_absent:
-            console.print(f"[bold red]{_absent_warning(action.label)}[/]", highlight=False)
+            console.print(f"[bold red]{_absent_warning(outcome)}[/]", highlight=False)
     else:
         console.print(
             f"[yellow]skipped[/] {what} (not started after an earlier failure)", highlight=False
         )
 
 
-def _absent_warning(label: str) -> str:
+def _absent_warning(outcome: Outcome) -> str:
+    now = (
+        "it is ABSENT now"
+        if outcome.absent_confirmed
+        else "it may be ABSENT now (not confirmed by a read of the account)"
+    )
     return (
-        f"WARNING: secret {label} was deleted for replacement and could not be recreated; "
-        "it is ABSENT now. Rerun `reconciler apply` to recreate it."
+        f"WARNING: secret {outcome.action.label} was deleted for replacement and could not be "
+        f"recreated; {now}. Rerun `reconciler apply` to recreate it."
     )
 
 
@@ -490,7 +495,7 @@ def _report(report: ApplyReport, *, interrupted: bool = False) -> None:
         *(f"  failed: {o.action.action} {o.action.kind} {o.action.label}" for o in failed),
         *(f"  not started: {o.action.action} {o.action.kind} {o.action.label}" for o in waiting),
     ]
-    lines += [f"  {_absent_warning(label)}" for label in report.absent_secrets]
+    lines += [f"  {_absent_warning(o)}" for o in report.outcomes if o.secret_absent]
     again = "Run" if interrupted else "Fix the cause and run"
     lines.append(f"{again} apply again: it converges from where it stopped.")
     raise ApplyError("\n".join(lines), report)

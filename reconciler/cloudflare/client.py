@@ -150,19 +150,22 @@ class CloudflareClient:
             return parse_one(SecretRecord, records[0] if records else None, "POST", path)
 
         async def find() -> SecretRecord | None:
-            raw = await self._t.paged(path, SECRETS_PER_PAGE, {"search": name})
-            found = parse_many(SecretRecord, raw, "GET", path)
-            # The secret this one replaces may still be listed while its deletion completes.
-            return next(
-                (
-                    r
-                    for r in found
-                    if r.name == name and r.id != replacing and r.status != "deleted"
-                ),
-                None,
-            )
+            return await self.find_secret(account, store_id, name, excluding=replacing)
 
         return await self._t.create_once(send, find, f"secret {name!r}", path)
+
+    async def find_secret(
+        self, account: str, store_id: str, name: str, *, excluding: str | None = None
+    ) -> SecretRecord | None:
+        """The live secret of that name now (a fresh list), not counting the id `excluding`."""
+        path = _ss(account, f"/stores/{_q(store_id)}/secrets")
+        raw = await self._t.paged(path, SECRETS_PER_PAGE, {"search": name})
+        found = parse_many(SecretRecord, raw, "GET", path)
+        # The secret being replaced may still be listed while its deletion completes.
+        return next(
+            (r for r in found if r.name == name and r.id != excluding and r.status != "deleted"),
+            None,
+        )
 
     async def patch_secret(
         self,

@@ -46,6 +46,17 @@ class FailSecretCreates(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
+class FailSecretCreatesAndLists(FailSecretCreates):
+    """Creates fail, and so does the fresh list that would confirm the secret is absent."""
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.method == "GET" and "search=" in str(request.url):
+            return httpx.Response(
+                503, json={"success": False, "errors": [{"code": 10002, "message": "down"}]}
+            )
+        return await super().handle_async_request(request)
+
+
 class HangSecretCreates(FailSecretCreates):
     """Secret creates never answer once armed: the run is interrupted in the gap."""
 
@@ -129,3 +140,20 @@ def test_an_interrupt_between_delete_and_create_names_the_absent_secret(project:
     absent = [o for o in seen if o.secret_absent]
     assert [o.action.label for o in absent] == ["prod-secrets/STRIPE_KEY"]
     assert "interrupted between the delete and the create" in str(absent[0].error)
+
+
+def test_an_absence_that_cannot_be_confirmed_says_may_be(project: Path) -> None:
+    transport = FailSecretCreatesAndLists(httpx.ASGITransport(app=create_app()))
+    config = _config(transport)
+    assert asyncio.run(_apply(config)).ok
+    _rotate_stripe_key(project)
+    transport.armed = True
+    report = asyncio.run(_apply(config))
+    [outcome] = [o for o in report.outcomes if o.secret_absent]
+    assert not outcome.absent_confirmed
+    with pytest.raises(ApplyError) as info:
+        _report(report)
+    assert (
+        "secret prod-secrets/STRIPE_KEY was deleted for replacement and could not be recreated; "
+        "it may be ABSENT now (not confirmed by a read of the account)"
+    ) in str(info.value)
