@@ -63,16 +63,13 @@ def handle_errors(func: F) -> F:
         except ManifestError as exc:
             for problem in exc.problems:
                 click.echo(str(problem), err=True)
-            noun = "problem" if len(exc.problems) == 1 else "problems"
-            _fail(f"{len(exc.problems)} {noun} in the manifests", exc.exit_code)
-        except ApiError as exc:
-            _fail(explain(exc), exc.exit_code)
+            _fail(error_sentence(exc), exc.exit_code)
         except CancelledError as exc:
             # The user said no: say what happened, without calling it an error.
             click.echo(str(exc), err=True)
             sys.exit(exc.exit_code)
         except ReconcilerError as exc:
-            _fail(str(exc), exc.exit_code)
+            _fail(error_sentence(exc), exc.exit_code)
         except KeyboardInterrupt:
             _fail(
                 "interrupted; run the command again (apply converges from where it stopped)",
@@ -80,6 +77,16 @@ def handle_errors(func: F) -> F:
             )
 
     return wrapper  # type: ignore[return-value]
+
+
+def error_sentence(error: BaseException | None, stores: list[str] | None = None) -> str:
+    """The one sentence a user reads for one of our errors; the MCP server shows the same."""
+    if isinstance(error, ManifestError):
+        noun = "problem" if len(error.problems) == 1 else "problems"
+        return f"{len(error.problems)} {noun} in the manifests"
+    if isinstance(error, ApiError):
+        return explain(error, stores=stores)
+    return str(error)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -110,11 +117,16 @@ def _load(paths: tuple[str, ...], allow_outside_files: bool) -> ManifestSet:
 def validate(paths: tuple[str, ...], allow_outside_files: bool) -> None:
     """Check manifests (default: manifests/) and report every problem with file:line:column."""
     manifests = _load(paths, allow_outside_files)
-    state = manifests.state
     for warning in manifests.warnings:
         click.echo(f"warning: {warning}", err=True)
+    click.echo(valid_summary(manifests))
+
+
+def valid_summary(manifests: ManifestSet) -> str:
+    """What `validate` prints last (the MCP validate tool returns the same)."""
+    state = manifests.state
     noted = f" ({_count(len(manifests.warnings), 'warning')} above)" if manifests.warnings else ""
-    click.echo(
+    return (
         f"Valid: {_count(len(state.stores), 'store')}, {_count(len(state.secrets), 'secret')}, "
         f"{_count(len(state.workers), 'worker')} in {_count(len(manifests.files), 'file')}{noted}."
     )
@@ -456,7 +468,7 @@ def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
     if outcome.status == "done":
         console.print(f"[green]done[/]    {what}", highlight=False)
     elif outcome.status == "failed":
-        reason = _sentence(outcome.error, stores)
+        reason = error_sentence(outcome.error, stores)
         console.print(f"[red]failed[/]  {what}: {reason}", highlight=False)
         if outcome.secret_absent:
             console.print(f"[bold red]{_absent_warning(outcome)}[/]", highlight=False)
@@ -478,17 +490,19 @@ def _absent_warning(outcome: Outcome) -> str:
     )
 
 
-def _sentence(error: Exception | None, stores: list[str] | None = None) -> str:
-    if isinstance(error, ApiError):
-        return explain(error, stores=stores)
-    return str(error)
-
-
 def _report(report: ApplyReport, *, interrupted: bool = False) -> None:
+    lines = report_lines(report, interrupted=interrupted)
+    if report.ok and not interrupted:
+        click.echo(lines[0])
+        return
+    raise ApplyError("\n".join(lines), report)
+
+
+def report_lines(report: ApplyReport, *, interrupted: bool = False) -> list[str]:
+    """The apply report as the CLI words it (the MCP apply tool returns the same lines)."""
     done, failed, waiting = (report.with_status(s) for s in ("done", "failed", "not_started"))
     if report.ok and not interrupted:
-        click.echo(f"Apply complete: {_count(len(done), 'change')} made.")
-        return
+        return [f"Apply complete: {_count(len(done), 'change')} made."]
     stopped = "apply interrupted (Ctrl-C)" if interrupted else "apply stopped"
     lines = [
         f"{stopped}: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",
@@ -498,7 +512,7 @@ def _report(report: ApplyReport, *, interrupted: bool = False) -> None:
     lines += [f"  {_absent_warning(o)}" for o in report.outcomes if o.secret_absent]
     again = "Run" if interrupted else "Fix the cause and run"
     lines.append(f"{again} apply again: it converges from where it stopped.")
-    raise ApplyError("\n".join(lines), report)
+    return lines
 
 
 @cli.command()
@@ -533,6 +547,35 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
         for var in result.env_vars:
             click.echo(f"  {var.name}  ({var.label})")
     click.echo(f"Then run: reconciler plan {out_dir}")
+
+
+@cli.command("mcp")
+@paths_argument
+@click.option(
+    "--allow-apply",
+    is_flag=True,
+    help="Offer the apply tool (it applies only a shown plan that is still current).",
+)
+@allow_outside_option
+@connection_options
+@handle_errors
+def mcp_server(
+    paths: tuple[str, ...], allow_apply: bool, allow_outside_files: bool, **kw: Any
+) -> None:
+    """Serve validate, plan, drift, export (and apply) as MCP tools over stdio."""
+    from reconciler.mcp.server import serve
+    from reconciler.mcp.tools import ServerConfig
+
+    connection = _connection(kw)
+    serve(
+        ServerConfig(
+            connection=connection,
+            workspace=Path.cwd(),
+            paths=paths or DEFAULT_PATHS,
+            allow_apply=allow_apply,
+            allow_outside_files=allow_outside_files,
+        )
+    )
 
 
 @cli.group()
