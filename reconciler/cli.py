@@ -10,6 +10,7 @@ import asyncio
 import functools
 import json
 import logging
+import os
 import shlex
 import signal
 import sys
@@ -556,17 +557,29 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
     is_flag=True,
     help="Offer the apply tool (it applies only a shown plan that is still current).",
 )
+@click.option(
+    "--workspace",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Run in this directory; tool paths may not leave it (default: the current one).",
+)
 @allow_outside_option
 @connection_options
 @handle_errors
 def mcp_server(
-    paths: tuple[str, ...], allow_apply: bool, allow_outside_files: bool, **kw: Any
+    paths: tuple[str, ...],
+    allow_apply: bool,
+    workspace: Path | None,
+    allow_outside_files: bool,
+    **kw: Any,
 ) -> None:
     """Serve validate, plan, drift, export (and apply) as MCP tools over stdio."""
     from reconciler.mcp.server import serve
     from reconciler.mcp.tools import ServerConfig
 
     connection = _connection(kw)
+    if workspace is not None:
+        # Clients start servers anywhere; paths, --local state and the cache follow this.
+        os.chdir(workspace)
     serve(
         ServerConfig(
             connection=connection,

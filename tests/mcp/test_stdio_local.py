@@ -28,11 +28,21 @@ workers:
 
 
 def test_without_allow_apply_the_apply_tool_is_not_offered(tmp_path: Path) -> None:
+    workspace = project(tmp_path / "ws")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+
     async def main() -> set[str]:
-        async with agent(project(tmp_path), "--local") as a:
-            return await a.tool_names()
+        # Started from another directory, as clients do: --workspace says where to work.
+        async with agent(elsewhere, "--local", "--workspace", str(workspace)) as a:
+            names = await a.tool_names()
+            assert (await a.ok("validate"))["valid"] is True
+            refused = await a.call("apply", plan_id="plan-0000000000000000")
+            assert refused.is_error and refused.content[0].text == "Unknown tool: apply"
+            return names
 
     assert run(main()) == {"validate", "plan", "drift", "explain_error", "export"}
+    assert not (elsewhere / ".reconciler").exists()
 
 
 def test_agent_loop_against_local(tmp_path: Path) -> None:
