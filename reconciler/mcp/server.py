@@ -21,7 +21,7 @@ from pydantic import Field
 
 from reconciler import __version__
 from reconciler.cli import error_sentence
-from reconciler.errors import ManifestError, ReconcilerError
+from reconciler.errors import ManifestError, ReconcilerError, StalePlanError
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.mcp.guide import GUIDE
 from reconciler.mcp.results import (
@@ -45,6 +45,9 @@ INSTRUCTIONS = (
     "the user; apply only the plan_id the user approved. Secret values only via value_from."
 )
 
+# The CLI's stale-plan sentence names `reconciler plan --out`; here the next step is a tool.
+REPLAN_HERE = "Here: call plan again, show the new plan, and apply its plan_id"
+
 Paths = Annotated[
     list[str] | None,
     Field(
@@ -61,6 +64,8 @@ async def _guarded(work: Awaitable[T]) -> T:
     except ManifestError as exc:
         lines = [str(p) for p in exc.problems] + [error_sentence(exc)]
         raise ToolError("\n".join(lines)) from None
+    except StalePlanError as exc:
+        raise ToolError(f"{error_sentence(exc).rstrip('.')}. {REPLAN_HERE}") from None
     except ReconcilerError as exc:
         raise ToolError(error_sentence(exc)) from None
     except Exception as exc:

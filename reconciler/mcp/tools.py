@@ -172,12 +172,12 @@ class Tools:
         shown = self.plans.get(plan_id)
         async with self._apply_lock:
             manifests = self.load(shown.paths)
-            saved = shown.plan
             async with open_session(self.config.connection, manifests.state.account_id) as session:
-                # The same check as `reconciler apply --plan`: refused unless still current.
-                live = await session.check_saved_plan(saved, manifests)
-                saved.raise_if_conflicts()
-                if not saved.has_changes:
+                # The check of `reconciler apply --plan`: a fresh plan runs, only if it equals
+                # the plan that was shown.
+                todo, live = await session.check_saved_plan(shown.plan, manifests)
+                todo.raise_if_conflicts()
+                if not todo.has_changes:
                     return ApplyResult(
                         applied=False,
                         ok=True,
@@ -188,7 +188,7 @@ class Tools:
                         text="No changes: the account already matches the manifests.",
                     )
                 stores = sorted(live.stores)
-                report = await session.apply(saved, manifests, live, secret_update=secret_update)
+                report = await session.apply(todo, manifests, live, secret_update=secret_update)
         return _apply_result(report, stores)
 
 

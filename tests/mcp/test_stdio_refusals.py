@@ -85,6 +85,9 @@ def test_apply_refuses_stale_unknown_and_conflicting_plans(
             refused = await a.error("apply", plan_id=shown["plan_id"])
             assert refused.startswith("the account changed since the plan was made"), refused
             assert "nothing was changed" in refused
+            assert refused.endswith(
+                "Here: call plan again, show the new plan, and apply its plan_id"
+            )
             assert writes(server.root_url) == []
 
             # Unknown id: refused before anything is read.
