@@ -117,3 +117,29 @@ def test_apply_refuses_stale_unknown_and_conflicting_plans(
     # -vv: every API call is logged (to stderr), never a value or the token.
     assert "INFO reconciler.cloudflare: GET /accounts -> 200" in logged, logged[-2000:]
     assert_no_secrets([*seen, logged], *SECRETS, TOKEN)
+
+
+def test_api_failures_are_tool_errors_with_the_cli_sentence(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    """A token the API refuses: every account tool answers the CLI's sentence, the server lives on."""
+    root = project(tmp_path)
+    wrong = "mcp-e2e-wrong-token-3a9f51"
+    errlog = (tmp_path / "server.log").open("w+")
+    env = {**_env(server), "CLOUDFLARE_API_TOKEN": wrong}
+
+    async def main() -> list[str]:
+        flags = ("--api-base-url", server.base_url, "--allow-apply", "-vv")
+        async with agent(root, *flags, env=env, errlog=errlog) as a:
+            for tool in ("plan", "drift", "export"):
+                refused = await a.error(tool)
+                assert "(10000 authentication error, HTTP 401)" in refused, refused
+                assert "set CLOUDFLARE_API_TOKEN to a valid token" in refused
+            assert (await a.ok("validate"))["valid"] is True  # still serving
+            return a.seen
+
+    seen = run(main())
+    assert writes(server.root_url) == []
+    assert not (root / "exported").exists()
+    errlog.seek(0)
+    assert_no_secrets([*seen, errlog.read()], *SECRETS, TOKEN, wrong)
