@@ -42,6 +42,9 @@ class ProblemItem(Spot):
 class ValidateResult(BaseModel):
     valid: bool
     problems: list[ProblemItem]
+    warnings: list[ProblemItem] = Field(
+        description="Not errors, but likely to fail later (an unset env value, say)"
+    )
     summary: str = Field(description="What `reconciler validate` prints")
 
 

@@ -97,9 +97,15 @@ class Tools:
             return ValidateResult(
                 valid=False,
                 problems=[ProblemItem.of_problem(p) for p in exc.problems],
+                warnings=[],
                 summary=error_sentence(exc),
             )
-        return ValidateResult(valid=True, problems=[], summary=valid_summary(manifests))
+        return ValidateResult(
+            valid=True,
+            problems=[],
+            warnings=[ProblemItem.of_problem(w) for w in manifests.warnings],
+            summary=valid_summary(manifests),
+        )
 
     async def _plan(self, manifests: ManifestSet, options: PlanOptions) -> Plan:
         async with open_session(self.config.connection, manifests.state.account_id) as session:

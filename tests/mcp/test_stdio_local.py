@@ -26,6 +26,16 @@ workers:
     script: hello.js
 """
 
+UNSET_ENV = """\
+stores:
+  - name: prod-secrets
+secrets:
+  - name: FROM_ENV
+    store: prod-secrets
+    value_from: {env: MCP_E2E_UNSET_VAR}
+    scopes: [workers]
+"""
+
 
 def test_without_allow_apply_the_apply_tool_is_not_offered(tmp_path: Path) -> None:
     workspace = project(tmp_path / "ws")
@@ -49,6 +59,8 @@ def test_agent_loop_against_local(tmp_path: Path) -> None:
     root = project(tmp_path)
     (root / "broken").mkdir()
     (root / "broken" / "bad.yaml").write_text(BROKEN)
+    (root / "unset").mkdir()
+    (root / "unset" / "env.yaml").write_text(UNSET_ENV)
     errlog = (tmp_path / "server.log").open("w+")
 
     async def main() -> list[str]:
@@ -75,20 +87,25 @@ def test_agent_loop_against_local(tmp_path: Path) -> None:
             checked = await a.ok("validate", paths=["broken"])
             assert checked["valid"] is False
             by_line = {p["line"]: p for p in checked["problems"]}
-            assert set(by_line) == {4, 9}, checked["problems"]
+            assert set(by_line) == {4, 9, 10}, checked["problems"]
             assert by_line[4]["file"] == "broken/bad.yaml" and by_line[4]["column"] > 0
             assert "contains a space" in by_line[4]["message"]
             assert "worker name" in by_line[9]["message"]
-            assert checked["summary"] == "2 problems in the manifests"
+            assert by_line[10]["message"] == "script file hello.js does not exist"
+            assert checked["summary"] == "3 problems in the manifests"
             # Planning it is a tool error listing the same problems, not a crash.
             missing = await a.ok("validate", paths=["nope"])
             assert [(p["file"], p["message"]) for p in missing["problems"]] == [
                 ("nope", "no such file or directory")
             ]
             failed = await a.error("plan", paths=["broken"])
-            assert "bad.yaml:4:" in failed and failed.endswith("2 problems in the manifests")
+            assert "bad.yaml:4:" in failed and failed.endswith("3 problems in the manifests")
 
             assert (await a.ok("validate"))["valid"] is True
+            unset = await a.ok("validate", paths=["unset"])
+            assert unset["valid"] is True and unset["summary"].endswith("(1 warning above).")
+            assert [(w["file"], w["line"]) for w in unset["warnings"]] == [("unset/env.yaml", 6)]
+            assert "MCP_E2E_UNSET_VAR is not set" in unset["warnings"][0]["message"]
 
             first = await a.ok("plan")
             assert first["plan"]["version"] == 1
