@@ -23,7 +23,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
 
-from reconciler import __version__, local
+from reconciler import __version__
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate
 from reconciler.cloudflare.explain import explain
 from reconciler.errors import (
@@ -208,8 +208,6 @@ def _connection(
     account_id = kw.pop("account_id")
     manifest_account = manifests.state.account_id if manifests is not None else None
     return Connection(
-        local_dir=local.state_dir(paths or DEFAULT_PATHS),
-        local_accounts=tuple(a for a in (manifest_account, account_id) if a),
         local=kw.pop("local"),
         account_id=account_id,
         api_base_url=kw.pop("api_base_url"),
@@ -219,7 +217,7 @@ def _connection(
         max_stores=kw.pop("max_stores"),
         timeout_s=kw.pop("timeout_s"),
         max_wait_s=kw.pop("max_wait_s"),
-    )
+    ).for_manifests(paths or DEFAULT_PATHS, manifest_account)
 
 
 def _logging(verbosity: int) -> None:
@@ -576,7 +574,8 @@ def mcp_server(
     from reconciler.mcp.server import serve
     from reconciler.mcp.tools import ServerConfig
 
-    connection = _connection(kw)
+    # Each tool call rebinds --local to the manifests it names (Connection.for_manifests).
+    connection = _connection(kw, paths, None)
     if workspace is not None:
         # Clients start servers anywhere; paths, --local state and the cache follow this.
         os.chdir(workspace)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +69,14 @@ class Connection:
         if self.timeout_s is not None:
             changes["timeouts"] = Timeouts.uniform(self.timeout_s)
         return dataclasses.replace(config, **changes)
+
+    def for_manifests(self, paths: Sequence[str], manifest_account: str | None) -> Connection:
+        """Under --local, the embedded emulator of this manifest set: its state, its accounts."""
+        return dataclasses.replace(
+            self,
+            local_dir=local.state_dir(paths),
+            local_accounts=tuple(a for a in (manifest_account, self.account_id) if a),
+        )
 
     def local_emulator(self) -> LocalEmulator:
         """The embedded emulator; its store limit is the one the plan uses."""

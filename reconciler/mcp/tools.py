@@ -107,8 +107,16 @@ class Tools:
             summary=valid_summary(manifests),
         )
 
-    async def _plan(self, manifests: ManifestSet, options: PlanOptions) -> Plan:
-        async with open_session(self.config.connection, manifests.state.account_id) as session:
+    def connection(self, paths: Sequence[Path], manifests: ManifestSet | None) -> Connection:
+        """As the CLI binds it: under --local, the embedded emulator of these manifests."""
+        account = manifests.state.account_id if manifests is not None else None
+        return self.config.connection.for_manifests([str(p) for p in paths], account)
+
+    async def _plan(
+        self, paths: Sequence[Path], manifests: ManifestSet, options: PlanOptions
+    ) -> Plan:
+        connection = self.connection(paths, manifests)
+        async with open_session(connection, manifests.state.account_id) as session:
             plan, _ = await session.plan(manifests, options)
             return plan
 
@@ -118,7 +126,7 @@ class Tools:
         resolved = self.manifest_paths(paths)
         manifests = self.load(resolved)
         options = PlanOptions(prune=prune, force=force, replace=list(replace))
-        plan = await self._plan(manifests, options)
+        plan = await self._plan(resolved, manifests, options)
         plan_id = self.plans.add(ShownPlan(plan, resolved))
         code = EXIT_CONFLICTS if plan.conflicts else EXIT_CHANGES if plan.has_changes else EXIT_OK
         return PlanResult(
@@ -131,9 +139,10 @@ class Tools:
         )
 
     async def drift(self, paths: Sequence[str] | None, *, fail_on_unmanaged: bool) -> DriftResult:
-        manifests = self.load(self.manifest_paths(paths))
+        resolved = self.manifest_paths(paths)
+        manifests = self.load(resolved)
         # As `reconciler drift`: managed leftovers count (prune), nothing is ever applied.
-        plan = await self._plan(manifests, PlanOptions(prune=True, force=True))
+        plan = await self._plan(resolved, manifests, PlanOptions(prune=True, force=True))
         drifted = plan.has_changes or (fail_on_unmanaged and bool(plan.unmanaged))
         code = EXIT_CONFLICTS if plan.conflicts else EXIT_CHANGES if drifted else EXIT_OK
         return DriftResult(
@@ -161,7 +170,9 @@ class Tools:
         target = confine(directory, root, what="export directory")
         if target.exists() and not target.is_dir():
             raise ConfigError(f"{relative(target, root)} exists and is not a directory")
-        async with open_session(self.config.connection, None) as session:
+        # Under --local: the account of the server's manifests (as `reconciler export --local`).
+        connection = self.connection(self.manifest_paths(None), None)
+        async with open_session(connection, None) as session:
             result = await export_account(session.client, session.account, await session.read())
         written = result.write(target, force=force)
         return ExportResult(
@@ -178,7 +189,8 @@ class Tools:
         shown = self.plans.get(plan_id)
         async with self._apply_lock:
             manifests = self.load(shown.paths)
-            async with open_session(self.config.connection, manifests.state.account_id) as session:
+            connection = self.connection(shown.paths, manifests)
+            async with open_session(connection, manifests.state.account_id) as session:
                 # The check of `reconciler apply --plan`: a fresh plan runs, only if it equals
                 # the plan that was shown.
                 todo, live = await session.check_saved_plan(shown.plan, manifests)

@@ -74,7 +74,7 @@ def test_inspector_lists_tools_and_calls_plan(inspector: Path, tmp_path: Path) -
     assert result["plan"]["summary"]["create"] == 5
     assert result["plan_id"].startswith("plan-")
     assert "Plan: 5 to create" in result["text"]
-    # --workspace: the embedded emulator's state is in the workspace, not where it started.
-    assert (workspace / ".reconciler" / "local.db").is_file()
-    key = (workspace / ".reconciler" / "local-fingerprint.key").read_text().strip()
+    # --workspace: the embedded emulator keeps its state beside the workspace's manifests.
+    assert (workspace / "manifests" / ".reconciler" / "local.db").is_file()
+    key = (workspace / "manifests" / ".reconciler" / "local-fingerprint.key").read_text().strip()
     assert_no_secrets([out_list, out_call], *SECRETS, DEFAULT_TOKEN, key)

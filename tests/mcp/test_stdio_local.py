@@ -1,7 +1,7 @@
 """`reconciler mcp --local`, driven by the MCP SDK's stdio client: the agent's whole loop.
 
-The server runs in a temporary workspace, so the embedded emulator keeps its state in
-that directory's `.reconciler/` (as `--local` always does, relative to where it runs).
+The server runs in a temporary workspace; the embedded emulator keeps its state beside the
+manifests a tool call names (`manifests/.reconciler/`), as `reconciler plan --local` does.
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def test_without_allow_apply_the_apply_tool_is_not_offered(tmp_path: Path) -> No
 
     assert run(main()) == {"validate", "plan", "drift", "explain_error", "export"}
     assert not (elsewhere / ".reconciler").exists()
+    assert not (elsewhere / "manifests").exists()
 
 
 def test_agent_loop_against_local(tmp_path: Path) -> None:
@@ -166,5 +167,5 @@ def test_agent_loop_against_local(tmp_path: Path) -> None:
     # -vv logs every API call, on stderr only; stdout was the protocol all along.
     assert "GET /accounts/" in logged and "/secrets_store/stores -> 200" in logged, logged[-2000:]
     assert_no_secrets([*seen, logged], *SECRETS, DEFAULT_TOKEN)
-    key = (root / ".reconciler" / "local-fingerprint.key").read_text().strip()
+    key = (root / "manifests" / ".reconciler" / "local-fingerprint.key").read_text().strip()
     assert_no_secrets([*seen, logged], key)
