@@ -302,3 +302,20 @@ def test_the_applier_guard_covers_worker_secret_actions(
     error = run_forged(env, forge)
     assert isinstance(error, UnsafePlanError), (what, error)
     assert says in str(error)
+
+
+def test_a_saved_plan_with_a_worker_secret_applies_and_a_stale_one_is_refused(
+    applied: Env,
+) -> None:
+    env = applied
+    rotated = {"PAY_API_KEY": "e2e-api-key-saved-plan"}
+    code, out = _run(env, "plan", "--out", "plan.json", **rotated)
+    assert code == 0, out
+    saved = (env.root / "plan.json").read_text()
+    assert '"worker_secret"' in saved and rotated["PAY_API_KEY"] not in saved
+    code, out = _run(env, "apply", "--plan", "plan.json", "--auto-approve", **rotated)
+    assert code == 0, out
+    assert f"worker_secret {WORKER}/API_KEY" in out
+    # The same file again: the account has moved on (the record changed), so it is refused.
+    code, out = _run(env, "apply", "--plan", "plan.json", "--auto-approve", **rotated)
+    assert code == 1 and "nothing was changed" in out, out
