@@ -252,9 +252,13 @@ format_option = click.option(
 )
 
 
-def _render(plan: Plan, output_format: str, *, drift: bool = False) -> None:
+def _render(
+    plan: Plan, output_format: str, *, drift_options: dict[str, object] | None = None
+) -> None:
+    """Print the plan; a drift report (drift_options given) shows drift's own options."""
+    drift = drift_options is not None
     if output_format == "json":
-        click.echo(render_json(plan), nl=False)
+        click.echo(render_json(plan, options=drift_options), nl=False)
     elif output_format == "markdown":
         click.echo(render_markdown(plan, drift=drift), nl=False)
     else:
@@ -331,7 +335,7 @@ def drift(
     connection = _connection(kw, paths, manifests)
     # Drift lists what differs, managed leftovers included (prune); it never applies anything.
     result = asyncio.run(_plan(connection, manifests, PlanOptions(prune=True, force=True)))
-    _render(result, output_format, drift=True)
+    _render(result, output_format, drift_options={"fail_on": fail_on})
     if result.conflicts:
         sys.exit(EXIT_CONFLICTS)
     if result.has_changes or (fail_on == "unmanaged" and result.unmanaged):

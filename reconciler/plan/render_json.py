@@ -24,6 +24,10 @@ Version 1 (extend, never rename). Key order is fixed; the output ends with a new
       "options": {"prune": false, "force": false, "replace": []}
     }
 
+`drift --format json` is the same document, except that `options` holds drift's own
+options (`{"fail_on": null|"unmanaged"}`): drift always compares as if pruning and never
+applies, so the plan's options would say nothing true.
+
 Change fields: secrets `comment`, `scopes`, `value` (always "(sensitive)" or null);
 workers `script` (content digests), `compatibility_date`, `compatibility_flags`,
 `bindings.<NAME>` (the binding as an object, null when absent). No secret value is
@@ -33,9 +37,14 @@ ever written.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from reconciler.plan.model import Plan
 
 
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_dict(), indent=2, ensure_ascii=False) + "\n"
+def render_json(plan: Plan, *, options: Mapping[str, object] | None = None) -> str:
+    """`options` replaces the plan's options in the output (drift shows its own)."""
+    doc = plan.to_dict()
+    if options is not None:
+        doc["options"] = dict(options)
+    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

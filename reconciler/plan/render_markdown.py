@@ -1,7 +1,8 @@
 """The plan as a pull-request comment: summary table first, details folded away.
 
 The first line is a hidden marker so CI can find its own earlier comment and edit it
-instead of adding a new one on every push.
+instead of adding a new one on every push; a drift report has a marker of its own, so a
+workflow looking for the plan comment never finds a drift report.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from reconciler.plan.render_common import (
 )
 
 MARKER = "<!-- reconciler-plan -->"
+DRIFT_MARKER = "<!-- reconciler-drift -->"
 # GitHub refuses comments over 65,536 characters; keep room for the closing note.
 MAX_CHARS = 60_000
 
@@ -60,7 +62,11 @@ def _details(action: Action) -> list[str]:
 
 def render_markdown(plan: Plan, *, drift: bool = False) -> str:
     """A PR comment: heading, summary, conflicts and warnings up front, one fold per action."""
-    lines = [MARKER, f"### reconciler: {headline(plan, drift=drift)}", ""]
+    lines = [
+        DRIFT_MARKER if drift else MARKER,
+        f"### reconciler: {headline(plan, drift=drift)}",
+        "",
+    ]
     lines += [
         f"**{_text(summary_line(plan, drift=drift))}**",
         "",

@@ -20,7 +20,7 @@ import yaml
 from cloudflare import Cloudflare
 
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
-from reconciler.plan.render_markdown import MARKER
+from reconciler.plan.render_markdown import DRIFT_MARKER, MARKER
 
 from .conftest import EXAMPLES, FINGERPRINT_KEY, REPO, Cli
 
@@ -140,7 +140,7 @@ def test_drift_step_exits_2_on_drift_and_writes_the_report(repo_checkout: Cli) -
     drifted = _bash(cli, drift)
     assert drifted.returncode == 2
     report = Path("drift.md").read_text()
-    assert report.startswith(MARKER)
+    assert report.startswith(DRIFT_MARKER + "\n") and MARKER not in report
     assert "Drift detected" in report
     assert "bindings.GREETING" in report and "edited by hand" in report
     summary = _bash(cli, _step("reconciler-drift.yml", "GITHUB_STEP_SUMMARY")["run"])
