@@ -44,6 +44,7 @@ from reconciler.plan.planfile import read_plan, write_plan
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
+from reconciler.words import count
 from reconciler.workflow import Connection, open_session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -90,7 +91,21 @@ def error_sentence(error: BaseException | None, stores: list[str] | None = None)
     return str(error)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FullHelpGroup(click.Group):
+    """Lists each command's whole summary, wrapped, where click would cut it with "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=FullHelpGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="reconciler")
 def cli() -> None:
     """Declarative reconciler for Cloudflare Workers scripts and Secrets Store."""
@@ -133,8 +148,7 @@ def valid_summary(manifests: ManifestSet) -> str:
     )
 
 
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
+_count = count
 
 
 @cli.command()
@@ -171,11 +185,6 @@ connection_options = option_group(
     ),
     click.option("--no-cache", is_flag=True, help="Ignore .reconciler/cache."),
     click.option(
-        "--max-stores",
-        type=click.IntRange(0),
-        help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
-    ),
-    click.option(
         "--timeout",
         "timeout_s",
         type=click.FloatRange(min=1, min_open=False),
@@ -188,6 +197,14 @@ connection_options = option_group(
         help="Seconds this run may wait in all before retries (else RECONCILER_MAX_WAIT, 300).",
     ),
     click.option("-v", "--verbose", count=True, help="Log API calls (never values or tokens)."),
+)
+
+
+# Only where a plan is made: the store-limit conflict (export has no use for it).
+max_stores_option = click.option(
+    "--max-stores",
+    type=click.IntRange(0),
+    help="The account's store limit (else RECONCILER_MAX_STORES, else 1).",
 )
 
 
@@ -214,7 +231,7 @@ def _connection(
         concurrency=kw.pop("concurrency"),
         rate_limit=kw.pop("rate_limit"),
         no_cache=kw.pop("no_cache"),
-        max_stores=kw.pop("max_stores"),
+        max_stores=kw.pop("max_stores", None),
         timeout_s=kw.pop("timeout_s"),
         max_wait_s=kw.pop("max_wait_s"),
     ).for_manifests(paths or DEFAULT_PATHS, manifest_account)
@@ -249,6 +266,7 @@ format_option = click.option(
     type=click.Choice(["text", "json", "markdown"]),
     default="text",
     show_default=True,
+    help="text for people, json for scripts (the plan JSON), markdown for a PR comment.",
 )
 
 
@@ -283,6 +301,7 @@ async def _plan(connection: Connection, manifests: ManifestSet, options: PlanOpt
 @with_plan_options
 @allow_outside_option
 @connection_options
+@max_stores_option
 @handle_errors
 def plan(
     paths: tuple[str, ...],
@@ -322,6 +341,7 @@ def plan(
 )
 @allow_outside_option
 @connection_options
+@max_stores_option
 @handle_errors
 def drift(
     paths: tuple[str, ...],
@@ -361,6 +381,7 @@ def drift(
 @with_plan_options
 @allow_outside_option
 @connection_options
+@max_stores_option
 @handle_errors
 def apply(
     paths: tuple[str, ...],
@@ -566,6 +587,7 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
 )
 @allow_outside_option
 @connection_options
+@max_stores_option
 @handle_errors
 def mcp_server(
     paths: tuple[str, ...],
@@ -594,14 +616,20 @@ def mcp_server(
     )
 
 
-@cli.group()
+@cli.group(cls=FullHelpGroup)
 def emulator() -> None:
     """The local Cloudflare API emulator."""
 
 
 @emulator.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (loopback).")
-@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--port",
+    default=8787,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on.",
+)
 @click.option("--db", type=click.Path(path_type=str), help="SQLite file (default: in memory).")
 @click.option(
     "--config", "config_path", type=click.Path(path_type=str), help="Config file (YAML/JSON)."

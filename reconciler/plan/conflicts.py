@@ -10,6 +10,7 @@ from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action, Conflict
 from reconciler.plan.ownership import managed_count, store_managed
 from reconciler.state import State, Worker
+from reconciler.words import count
 
 SAFETY_THRESHOLD = 0.30
 SAFETY_MIN_RESOURCES = 10
@@ -34,10 +35,11 @@ def store_limit(desired: State, live: State, actions: list[Action]) -> Conflict 
     deleted = {a.name for a in actions if a.kind == "store" and a.action == "delete"}
     kept = [name for name in sorted(live.stores) if name not in deleted]
     ways = [_way_out(desired, live, name, created) for name in kept]
+    live_noun = "store" if len(kept) == 1 else "stores"
     return Conflict(
         "store_limit",
-        f"the account allows {live.max_stores} secrets store(s), but after this plan there "
-        f"would be {after}: the plan creates {_quoted(created)} next to the live store(s) "
+        f"the account allows {count(live.max_stores, 'secrets store')}, but after this plan there "
+        f"would be {after}: the plan creates {_quoted(created)} next to the live {live_noun} "
         f"{_quoted(kept)}. Ways out: {'; '.join([*ways, RAISE_LIMIT_HINT])}.",
     )
 
@@ -49,8 +51,9 @@ def _quoted(names: list[str]) -> str:
 def _way_out(desired: State, live: State, store: str, created: list[str]) -> str:
     """What to do about one live store that is in the way."""
     if store in desired.stores:
+        most = count(live.max_stores or 0, "store")
         return (
-            f"'{store}' is declared too, so declare at most {live.max_stores} store(s): "
+            f"'{store}' is declared too, so declare at most {most}: "
             f"put the secrets meant for {_quoted(created)} in '{store}'"
         )
     if store_managed(live, store):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from reconciler.errors import ValueSourceError
+from reconciler.errors import ConfigError, ValueSourceError
 from reconciler.markers import secrets_record_fits
 from reconciler.plan.compare import field_changes, secret_bindings, secret_view, worker_view
 from reconciler.plan.conflicts import find_conflicts
@@ -28,6 +28,7 @@ from reconciler.plan.model import (
 from reconciler.plan.order import order_actions
 from reconciler.plan.ownership import store_has_managed_secrets, store_managed
 from reconciler.state import Secret, State, Worker, WorkerSecret
+from reconciler.words import count
 
 NO_KEY_WARNING = (
     f"No fingerprint key ({KEY_ENV} is not set): secret value changes cannot be detected, "
@@ -218,14 +219,6 @@ class _Planner:
             self.fingerprints_differing == self.fingerprints_compared
         ):
             self.warnings.append(KEY_CHANGED_WARNING)
-        worker_secrets = [
-            (w.name, s.name) for w in self.desired.workers.values() for s in w.secrets
-        ]
-        for wanted in self.options.replace:
-            if not any(
-                wanted in (s.name, f"{s.store}/{s.name}") for s in self.desired.secrets.values()
-            ) and not any(wanted in (n, f"{w}/{n}") for w, n in worker_secrets):
-                self.warnings.append(f"--replace {wanted} matches no declared secret")
 
     def quota_warning(self) -> None:
         """Creating past the account's secrets quota fails mid-apply; say so before."""
@@ -377,8 +370,24 @@ class _Planner:
                 )
         if self.undeclared_managed:
             self.warnings.append(
-                f"{self.undeclared_managed} managed resource(s) are no longer declared; "
+                f"{count(self.undeclared_managed, 'managed resource')} "
+                f"{'is' if self.undeclared_managed == 1 else 'are'} no longer declared; "
                 "--prune deletes them"
+            )
+
+
+def check_replace(desired: State, replace: list[str]) -> None:
+    """A --replace that names no declared secret (a store's, or a worker's secret_text) is a
+    typo: refuse it rather than do nothing."""
+    targets = [(s.store, s.name) for s in desired.secrets.values()]
+    targets += [(w.name, s.name) for w in desired.workers.values() for s in w.secrets]
+    labels = sorted(f"{where}/{name}" for where, name in targets)
+    for wanted in replace:
+        if not any(wanted in (name, f"{where}/{name}") for where, name in targets):
+            known = ", ".join(labels[:5]) + (", ..." if len(labels) > 5 else "")
+            raise ConfigError(
+                f"--replace {wanted} matches no declared secret; name one as STORE/NAME or NAME"
+                + (f" (declared: {known})" if labels else " (the manifests declare none)")
             )
 
 
@@ -391,6 +400,7 @@ def compute_plan(
     manifest_digest: str = "",
 ) -> Plan:
     """Diff Desired against Live into an ordered Plan with its conflicts and warnings."""
+    check_replace(desired, options.replace)
     planner = _Planner(desired, live, options, fingerprint_key)
     planner.stores()
     planner.secrets()

@@ -16,6 +16,7 @@ from __future__ import annotations
 from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action
 from reconciler.state import State
+from reconciler.words import count
 
 _GROUPS: dict[tuple[str, bool], int] = {
     ("store", False): 0,
@@ -64,8 +65,8 @@ def order_actions(actions: list[Action], live: State | None = None) -> list[Acti
         if action.kind != "store":
             continue
         note = (
-            "deleted before the new store(s) are created: the account holds at most "
-            f"{live.max_stores} store(s)"
+            "deleted before the new stores are created: the account holds at most "
+            f"{count(live.max_stores or 0, 'store')}"
         )
         binders = sorted(
             name

@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from reconciler.plan.model import ACTION_TYPES, SENSITIVE, Action, Change, Plan
+from reconciler.words import count
 
 SYMBOLS: dict[str, str] = {
     "create": "+",
@@ -85,6 +86,6 @@ def headline(plan: Plan, *, drift: bool = False) -> str:
             return "Drift detected"
         if plan.unmanaged:
             # `drift --fail-on unmanaged` exits 2 here: the headline must not read as all clear.
-            return f"In sync, but {len(plan.unmanaged)} unmanaged resource(s) found"
+            return f"In sync, but {count(len(plan.unmanaged), 'unmanaged resource')} found"
         return "In sync"
     return "Plan has conflicts" if plan.conflicts else "Plan"

@@ -57,7 +57,7 @@ CASES = [
         live_state(stores=["default_secrets_store"], max_stores=1),
         ["store_limit"],
         [
-            "live store(s) 'default_secrets_store'",
+            "live store 'default_secrets_store'",
             "declaring a store named 'default_secrets_store' in the manifests instead of 'app'",
             "--max-stores",
         ],
@@ -78,8 +78,8 @@ CASES = [
         live_state(stores=["app"], secrets=[live_secret("app", "A")], max_stores=1),
         ["store_limit"],
         [
-            "creates 'other' next to the live store(s) 'app'",
-            "'app' is declared too, so declare at most 1 store(s): put the secrets meant for "
+            "creates 'other' next to the live store 'app'",
+            "'app' is declared too, so declare at most 1 store: put the secrets meant for "
             "'other' in 'app'",
         ],
     ),

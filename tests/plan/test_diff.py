@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import ConfigError
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.compare import field_changes
 from reconciler.plan.diff import KEY_CHANGED_WARNING, NO_KEY_WARNING, compute_plan
@@ -312,11 +313,21 @@ def test_no_key_still_creates_and_adopts_with_values() -> None:
 
 
 @pytest.mark.usefixtures("values_env")
-def test_unused_replace_and_undeclared_managed_are_warned() -> None:
+def test_undeclared_managed_are_warned() -> None:
     live = live_state(stores=["app"], secrets=[live_secret("app", "OLD")], workers=[worker("w")])
-    plan = compute_plan(state(), live, options=PlanOptions(replace=["NOPE"]), fingerprint_key=KEY)
-    assert "--replace NOPE matches no declared secret" in plan.warnings
-    assert any("3 managed resource(s) are no longer declared" in w for w in plan.warnings)
+    plan = compute_plan(state(), live, options=PlanOptions(), fingerprint_key=KEY)
+    assert any("3 managed resources are no longer declared" in w for w in plan.warnings)
+
+
+@pytest.mark.usefixtures("values_env")
+def test_a_replace_naming_no_declared_secret_is_refused() -> None:
+    desired = state(stores=["app"], secrets=[desired_secret("app", "A")])
+    with pytest.raises(ConfigError, match=r"--replace NOPE matches no declared secret.*app/A"):
+        compute_plan(
+            desired, live_state(), options=PlanOptions(replace=["NOPE"]), fingerprint_key=KEY
+        )
+    for ok in ("A", "app/A"):
+        compute_plan(desired, live_state(), options=PlanOptions(replace=[ok]), fingerprint_key=KEY)
 
 
 @pytest.mark.usefixtures("values_env")
@@ -428,7 +439,7 @@ def test_a_store_swap_under_the_limit_deletes_the_old_store_first() -> None:
         ("update", "worker", "api"),
     ]
     reason = plan.actions[1].reason
-    assert "deleted before the new store(s) are created" in reason
+    assert "deleted before the new stores are created" in reason
     assert "worker(s) 'api' bind its secrets" in reason
     # With room to spare, the usual order stands: create first, delete last.
     live.max_stores = 2

@@ -22,7 +22,7 @@ def test_write_then_read_gives_the_same_plan(values_env: None, tmp_path: Path) -
     plan = compute_plan(
         desired,
         live_state(),
-        options=PlanOptions(replace=["X"]),
+        options=PlanOptions(replace=["API_KEY"]),
         fingerprint_key=KEY,
         manifest_digest="sha256:m",
     )

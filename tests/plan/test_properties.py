@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from reconciler.errors import ConfigError
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import Action, Plan, PlanOptions
@@ -150,7 +151,14 @@ def _check_safety(plan: Plan, desired: State, live: State) -> None:
 def test_random_plans_round_trip_and_respect_dependencies(
     desired: State, live: State, opts: PlanOptions, with_key: bool
 ) -> None:
-    plan = compute_plan(desired, live, options=opts, fingerprint_key=KEY if with_key else None)
+    key = KEY if with_key else None
+    declared = {n for s in desired.secrets.values() for n in (s.name, f"{s.store}/{s.name}")}
+    declared |= {n for w in desired.workers.values() for s in w.secrets for n in (s.name, f"{w.name}/{s.name}")}  # fmt: skip
+    if not set(opts.replace) <= declared:  # a --replace naming nothing is refused, never ignored
+        with pytest.raises(ConfigError, match="matches no declared secret"):
+            compute_plan(desired, live, options=opts, fingerprint_key=key)
+        return
+    plan = compute_plan(desired, live, options=opts, fingerprint_key=key)
     raw = render_json(plan)
     again = Plan.from_dict(json.loads(raw))
     assert again == plan

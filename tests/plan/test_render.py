@@ -108,11 +108,11 @@ def test_no_changes_and_in_sync_wording(values_env: None) -> None:
     plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
     assert text_of(plan).rstrip().endswith("No changes. 2 unchanged.")
     drift = text_of(plan, drift=True)
-    assert drift.startswith("In sync, but 1 unmanaged resource(s) found")
+    assert drift.startswith("In sync, but 1 unmanaged resource found")
     assert drift.rstrip().endswith("In sync. 2 unchanged.")
     assert "? worker w" in drift
     md = render_markdown(plan, drift=True)
-    assert "### reconciler: In sync, but 1 unmanaged resource(s) found" in md
+    assert "### reconciler: In sync, but 1 unmanaged resource found" in md
     assert "<code>w</code>" in md
 
 
