@@ -37,11 +37,13 @@ workers:
     compatibility_date: "2025-01-01"
     bindings:
       - {type: secrets_store_secret, name: API_KEY, store: default_secrets_store, secret: api_key}
+      - {type: secret_text, name: DB_URL, value_from: {env: HELLO_DB_URL}}  # the worker's own
 ```
 
 ## Rules that matter
 
-- Secret values come only through `value_from` (an environment variable or a file).
+- Secret values (store secrets and `secret_text` worker secrets) come only through
+  `value_from` (an environment variable or a file).
   Never write a value into a manifest, a tool argument or a message; no tool ever
   returns one (plans show `(sensitive)`).
 - Stores are scarce: most accounts may have one Secrets Store. Put new secrets into

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
+from mcp.server.mcpserver.exceptions import ToolError
 
-from reconciler.errors import ConfigError
+from reconciler.errors import ApiError, ConfigError, Location, ManifestError, Problem
 from reconciler.mcp.plans import PlanBook, ShownPlan
+from reconciler.mcp.server import _guarded
 from reconciler.mcp.tools import api_error_from
 from reconciler.mcp.workspace import confine
 from reconciler.plan.model import Plan
@@ -62,3 +65,23 @@ def test_explain_input_from_a_code_a_message_or_a_pasted_envelope() -> None:
     assert pasted.codes == (1001,) and pasted.api_message == "invalid_json_body"
     with pytest.raises(ConfigError, match="needs an API error code"):
         api_error_from(code=None, message="  ", status=None, method=None, path=None)
+
+
+def _tool_error(exc: BaseException) -> str:
+    async def fail() -> None:
+        raise exc
+
+    with pytest.raises(ToolError) as caught:
+        asyncio.run(_guarded(fail()))
+    return str(caught.value)
+
+
+def test_guarded_words_errors_as_the_cli_and_never_quotes_a_crash() -> None:
+    api = ApiError(
+        status=400, codes=(1003,), message="maximum_stores_exceeded", method="POST", path="/stores"
+    )
+    assert _tool_error(api).startswith("POST /stores failed (1003 maximum_stores_exceeded)")
+    problems = ManifestError([Problem(Location("m.yaml", 2, 3), "bad name")])
+    assert _tool_error(problems) == "m.yaml:2:3: bad name\n1 problem in the manifests"
+    crash = _tool_error(RuntimeError("value=hunter2"))
+    assert crash.startswith("internal error (RuntimeError)") and "hunter2" not in crash

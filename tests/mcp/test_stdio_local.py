@@ -47,6 +47,9 @@ def test_without_allow_apply_the_apply_tool_is_not_offered(tmp_path: Path) -> No
         async with agent(elsewhere, "--local", "--workspace", str(workspace)) as a:
             names = await a.tool_names()
             assert (await a.ok("validate"))["valid"] is True
+            # Arguments of the wrong shape: a tool error naming the field, the server lives on.
+            assert "paths" in await a.error("plan", paths=123)
+            assert "prune" in await a.error("plan", prune={"x": 1})
             refused = await a.call("apply", plan_id="plan-0000000000000000")
             assert refused.is_error and refused.content[0].text == "Unknown tool: apply"
             return names

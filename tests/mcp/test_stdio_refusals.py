@@ -143,3 +143,45 @@ def test_api_failures_are_tool_errors_with_the_cli_sentence(
     assert not (root / "exported").exists()
     errlog.seek(0)
     assert_no_secrets([*seen, errlog.read()], *SECRETS, TOKEN, wrong)
+
+
+WORKER_SECRET_VALUE = "mcp-e2e-worker-secret-value-e41c"
+WORKER_WITH_SECRET = """\
+workers:
+  - name: secret-holder
+    script: holder.js
+    compatibility_date: "2025-01-01"
+    bindings:
+      - {type: secret_text, name: API_KEY, value_from: {env: MCP_E2E_WORKER_SECRET}}
+"""
+
+
+def test_worker_secret_values_never_reach_a_result(server: EmulatorServer, tmp_path: Path) -> None:
+    """Worker script secrets (secret_text) through plan, apply, plan, drift and export."""
+    root = tmp_path / "ws"
+    (root / "manifests").mkdir(parents=True)
+    (root / "manifests" / "holder.yaml").write_text(WORKER_WITH_SECRET)
+    (root / "manifests" / "holder.js").write_text(
+        "export default { fetch() { return new Response('ok'); } };\n"
+    )
+    errlog = (tmp_path / "server.log").open("w+")
+    env = {**_env(server), "MCP_E2E_WORKER_SECRET": WORKER_SECRET_VALUE}
+
+    async def main() -> list[str]:
+        flags = ("--api-base-url", server.base_url, "--allow-apply", "--no-cache", "-vv")
+        async with agent(root, *flags, env=env, errlog=errlog) as a:
+            shown = await a.ok("plan")
+            assert shown["plan"]["summary"]["create"] == 2, shown["text"]
+            assert "+ worker_secret secret-holder/API_KEY" in shown["text"]
+            assert (await a.ok("apply", plan_id=shown["plan_id"]))["ok"]
+            again = await a.ok("plan")
+            assert again["has_changes"] is False, again["text"]
+            assert (await a.ok("drift"))["in_sync"] is True
+            exported = await a.ok("export", directory="exported")
+            assert "SECRET_HOLDER_API_KEY" in {v["name"] for v in exported["env_vars"]}
+            return a.seen
+
+    seen = run(main())
+    errlog.seek(0)
+    written = [p.read_text() for p in (root / "exported").rglob("*") if p.is_file()]
+    assert_no_secrets([*seen, errlog.read(), *written], WORKER_SECRET_VALUE, TOKEN, *SECRETS)
