@@ -116,8 +116,12 @@ def _guess_type(name: str, esm: bool) -> str:
 
 
 def parse_upload(parts: list[Part]) -> Upload:
-    """Metadata + modules, found by name/filename, never by order (conformance §8.3)."""
-    meta_parts = [p for p in parts if p.name == "metadata" and not p.filename]
+    """Metadata + modules, found by name/filename, never by order (conformance §8.3).
+
+    The metadata part is the field named `metadata`, with or without a filename and a
+    Content-Type (the TypeScript SDK sends `filename="metadata"`, application/json).
+    """
+    meta_parts = [p for p in parts if p.name == "metadata"]
     if len(meta_parts) != 1:
         raise ApiFailure(400, 10021, "The upload must have exactly one 'metadata' part")
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 from email.parser import BytesParser
 from email.policy import HTTP
+from typing import Any
+
+import pytest
 
 from tests.emulator.conftest import CLASSIC_JS, MODULE_JS, A, Api, envelope_error
 
@@ -208,3 +211,43 @@ def test_annotations_are_per_version_and_a_secret_change_drops_them(api: Api) ->
     files = {"settings": (None, json.dumps(too_long).encode(), "application/json")}
     r = api.req("PATCH", settings, files=files)
     assert r.status_code == 400 and envelope_error(r)[0] == 10021
+
+
+@pytest.mark.parametrize("position", [0, 1, 2])
+@pytest.mark.parametrize(
+    ("filename", "ctype"),
+    [(None, None), (None, "application/json"), ("metadata", "application/json"), ("blob", None)],
+)
+def test_metadata_part_is_found_by_field_name(
+    api: Api, position: int, filename: str | None, ctype: str | None
+) -> None:
+    """The TypeScript SDK sends filename="metadata" with application/json; curl -F may too."""
+    md = json.dumps({"main_module": "index.js"}).encode()
+    meta = ("metadata", (filename, md, ctype) if ctype else (filename, md))
+    files: list[tuple[str, Any]] = [
+        ("files", ("index.js", MODULE_JS, "application/javascript+module")),
+        ("files", ("util.js", b"export const x = 1;\n", "application/javascript+module")),
+    ]
+    files.insert(position, meta)
+    r = api.req("PUT", f"{W}/anywhere", files=files)
+    assert r.status_code == 200, r.text
+    (script,) = api.state()["scripts"]
+    assert [m["name"] for m in script["modules"]] == ["index.js", "util.js"]
+
+
+def test_two_metadata_parts_are_refused(api: Api) -> None:
+    md = json.dumps({"main_module": "index.js"}).encode()
+    files = [("metadata", ("metadata", md, "application/json")), ("metadata", (None, md)),
+             ("files", ("index.js", MODULE_JS, "application/javascript+module"))]  # fmt: skip
+    r = api.req("PUT", f"{W}/twice", files=files)
+    assert r.status_code == 400 and envelope_error(r)[0] == 10021
+
+
+@pytest.mark.parametrize("filename", [None, "settings", "blob"])
+def test_settings_part_is_found_by_field_name(api: Api, filename: str | None) -> None:
+    api.upload_module("hello")
+    body = json.dumps({"compatibility_date": "2025-02-02"}).encode()
+    files = [("settings", (filename, body, "application/json"))]
+    r = api.req("PATCH", f"{W}/hello/settings", files=files)
+    assert r.status_code == 200, r.text
+    assert r.json()["result"]["compatibility_date"] == "2025-02-02"
