@@ -23,7 +23,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as HttpRoute
 
-from reconciler.emulator import accounts, deploy_flow, scripts, secrets_store, workers
+from reconciler.emulator import accounts, deploy_flow, lifecycle, scripts, secrets_store, workers
 from reconciler.emulator.auth import authenticate, authorize, rate_key
 from reconciler.emulator.config import AccountConfig, EmulatorConfig
 from reconciler.emulator.db import Database
@@ -46,6 +46,7 @@ ROUTES: list[Route] = [
     *accounts.ROUTES,
     *workers.ROUTES,
     *deploy_flow.ROUTES,
+    *lifecycle.ROUTES,
     *secrets_store.ROUTES,
 ]
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
@@ -147,7 +148,8 @@ class Emulator:
                     for r in conn.execute("SELECT * FROM stores ORDER BY seq").fetchall()
                 ],
                 "secrets": [
-                    secrets_store.secret_json(r) | {"account_id": r["account_id"]}
+                    secrets_store.secret_json(r, secrets_store.status_of(conn, r, count=False))
+                    | {"account_id": r["account_id"]}
                     for r in conn.execute("SELECT * FROM secrets ORDER BY seq").fetchall()
                 ],
                 "scripts": [],

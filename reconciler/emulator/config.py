@@ -6,8 +6,9 @@ what the quick start (`--local`) and most tests need.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -17,6 +18,9 @@ from reconciler.errors import ConfigError
 DEFAULT_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 DEFAULT_ACCOUNT_NAME = "Local Dev Account"
 DEFAULT_TOKEN = "local-dev-token"
+# Defaults for the `behaviour` keys a config does not set (YAML/JSON mapping), so one
+# switch can be turned on for a whole test run or an embedded `--local` emulator.
+BEHAVIOUR_ENV = "RECONCILER_EMULATOR_BEHAVIOUR"
 
 PERMISSIONS: tuple[str, ...] = (
     "Workers Scripts Read",
@@ -63,12 +67,27 @@ class TokenConfig(_Strict):
         return v
 
 
+class PendingConfig(_Strict):
+    """A created secret answers `status: pending` to its first `reads` reads (a GET or a
+    list that shows it) and for `seconds` after its creation, whichever lasts longer."""
+
+    reads: int = Field(default=0, ge=0)
+    seconds: float = Field(default=0.0, ge=0)
+
+
 class BehaviourConfig(_Strict):
     # reject_value: observed (1001 when the body has value or name); reject_all: some
     # accounts saw 1001 for every PATCH; accept: the newer schema (value may change).
     patch_secret: Literal["reject_value", "reject_all", "accept"] = "reject_value"
     # reject: observed (1001 invalid_json_body); accept: the 2025 SDK shape (array in, array out).
     store_create_array: Literal["reject", "accept"] = "reject"
+    # Store and secret lists: with_total_pages (the OpenAPI shape) | count_only
+    # (result_info.total_count without total_pages, as real accounts answer).
+    list_result_info: Literal["with_total_pages", "count_only"] = "with_total_pages"
+    # New secrets start `pending` (the create example of the reference) for a while.
+    pending_secrets: PendingConfig = Field(default_factory=PendingConfig)
+    # pattern: ^[A-Za-z0-9_-]+$ (1001 invalid_secret_name); no_spaces: the older docs' rule.
+    secret_names: Literal["pattern", "no_spaces"] = "pattern"
 
 
 class RateLimitConfig(_Strict):
@@ -88,6 +107,15 @@ class EmulatorConfig(_Strict):
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
     latency_ms: int = Field(default=0, ge=0)
     faults: FaultsConfig = Field(default_factory=FaultsConfig)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _behaviour_from_env(cls, raw: Any) -> Any:
+        """Keys of RECONCILER_EMULATOR_BEHAVIOUR fill in what the config leaves unset."""
+        env = behaviour_from_env()
+        if not env or not isinstance(raw, dict) or not isinstance(raw.get("behaviour", {}), dict):
+            return raw
+        return {**raw, "behaviour": {**env, **(raw.get("behaviour") or {})}}
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> EmulatorConfig:
@@ -116,7 +144,7 @@ class EmulatorConfig(_Strict):
     def load(cls, path: str | Path | None) -> EmulatorConfig:
         """Read a YAML (or JSON) file; None gives the defaults."""
         if path is None:
-            return cls()
+            return cls._validated({}, "(defaults)")
         p = Path(path)
         try:
             raw = yaml.safe_load(p.read_text(encoding="utf-8"))
@@ -128,6 +156,10 @@ class EmulatorConfig(_Strict):
             raw = {}
         if not isinstance(raw, dict):
             raise ConfigError(f"emulator config {p} must be a mapping at the top level")
+        return cls._validated(raw, str(p))
+
+    @classmethod
+    def _validated(cls, raw: dict[str, Any], p: str) -> EmulatorConfig:
         try:
             return cls.model_validate(raw)
         except ValidationError as exc:
@@ -142,3 +174,27 @@ class EmulatorConfig(_Strict):
                 for e in exc.errors()
             ]
             raise ConfigError(f"invalid emulator config {p}:\n  " + "\n  ".join(lines)) from None
+
+
+def behaviour_from_env() -> dict[str, Any]:
+    """The RECONCILER_EMULATOR_BEHAVIOUR mapping (YAML or JSON), checked; {} when unset."""
+    text = os.environ.get(BEHAVIOUR_ENV, "").strip()
+    if not text:
+        return {}
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError:
+        raw = None
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"{BEHAVIOUR_ENV} must be a YAML or JSON mapping of emulator behaviour switches, "
+            'e.g. {"list_result_info": "count_only"}'
+        )
+    try:
+        BehaviourConfig.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise ConfigError(f"{BEHAVIOUR_ENV} is not valid: {problems}") from None
+    return raw

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from typing import Any
 
 from reconciler.emulator.db import new_id, now_iso
@@ -20,6 +21,7 @@ from reconciler.state import SCOPES
 
 MAX_VALUE_BYTES = 65_536
 _NAME = re.compile(r"^\S+$")
+SECRET_NAME = re.compile(r"^[A-Za-z0-9_-]+$")  # newer fact N4: `.` and `%` are refused
 _SECRET_ORDER = {"name", "comment", "created", "modified", "status"}
 _STORE_ORDER = {"name", "created", "modified"}
 
@@ -43,13 +45,13 @@ def store_json(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
-def secret_json(row: sqlite3.Row) -> dict[str, Any]:
+def secret_json(row: sqlite3.Row, status: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "id": row["id"],
         "name": row["name"],
         "store_id": row["store_id"],
         "scopes": json.loads(row["scopes"]),
-        "status": row["status"],
+        "status": status or row["status"],
         "created": row["created"],
         "modified": row["modified"],
     }
@@ -75,6 +77,17 @@ def _name(value: Any, what: str) -> str:
     if not _NAME.match(value):
         raise bad(f"{what}_name_invalid: the name cannot contain spaces")
     return value
+
+
+def _secret_name(ctx: Ctx, value: Any) -> str:
+    """The `behaviour.secret_names` rule: the real pattern (default) or no spaces only."""
+    strict = ctx.config.behaviour.secret_names == "pattern"
+    if strict and isinstance(value, str) and value.strip() and not SECRET_NAME.match(value):
+        raise bad(
+            "invalid_secret_name: a secret name may contain only letters A-Z and a-z, "
+            "digits, '_' and '-'"
+        )
+    return _name(value, "secret")
 
 
 def _scopes(value: Any) -> list[str]:
@@ -128,6 +141,49 @@ def _get_secret(ctx: Ctx) -> sqlite3.Row:
     return found
 
 
+# --- pending status (behaviour.pending_secrets) ------------------------------------------
+
+
+def _mark_pending(ctx: Ctx, secret_id: str) -> None:
+    pending = ctx.config.behaviour.pending_secrets
+    if pending.reads or pending.seconds:
+        ctx.conn.execute(
+            "INSERT INTO pending (secret_id, reads_left, until) VALUES (?, ?, ?)",
+            (secret_id, pending.reads, time.time() + pending.seconds),
+        )
+
+
+def status_of(conn: sqlite3.Connection, row: sqlite3.Row, *, count: bool) -> str:
+    """`pending` while reads or seconds are left, else the stored status.
+
+    With `count`, this answer is one of the secret's reads (inspection does not count).
+    """
+    p = conn.execute(
+        "SELECT reads_left, until FROM pending WHERE secret_id = ?", (row["id"],)
+    ).fetchone()
+    if p is None:
+        return str(row["status"])
+    reads_left, until = int(p["reads_left"]), float(p["until"])
+    if reads_left <= 0 and time.time() >= until:
+        if count:
+            conn.execute("DELETE FROM pending WHERE secret_id = ?", (row["id"],))
+        return str(row["status"])
+    if count and reads_left > 0:
+        conn.execute(
+            "UPDATE pending SET reads_left = ? WHERE secret_id = ?", (reads_left - 1, row["id"])
+        )
+    return "pending"
+
+
+def shown(ctx: Ctx, row: sqlite3.Row) -> dict[str, Any]:
+    """A secret as an answer shows it (counts as one of its pending reads)."""
+    return secret_json(row, status_of(ctx.conn, row, count=True))
+
+
+def _forget_pending(ctx: Ctx) -> None:
+    ctx.conn.execute("DELETE FROM pending WHERE secret_id NOT IN (SELECT id FROM secrets)")
+
+
 def _account_usage(ctx: Ctx) -> int:
     return int(
         ctx.conn.execute(
@@ -147,11 +203,15 @@ def _sorted(items: list[dict[str, Any]], ctx: Ctx, orders: set[str]) -> list[dic
     return sorted(items, key=lambda i: str(i.get(order) or ""), reverse=direction == "desc")
 
 
+def _window(ctx: Ctx) -> tuple[int, int]:
+    return page_window(ctx.query.get("page"), ctx.query.get("per_page"), default=20, lo=1, hi=100)
+
+
 def _page(ctx: Ctx, items: list[dict[str, Any]]) -> Reply:
-    page, per_page = page_window(
-        ctx.query.get("page"), ctx.query.get("per_page"), default=20, lo=1, hi=100
-    )
-    return paged(items, page, per_page)
+    """One page; `behaviour.list_result_info` decides whether `total_pages` is there."""
+    page, per_page = _window(ctx)
+    with_pages = ctx.config.behaviour.list_result_info == "with_total_pages"
+    return paged(items, page, per_page, total_pages=with_pages)
 
 
 # --- stores ---------------------------------------------------------------------------
@@ -208,6 +268,7 @@ def delete_store(ctx: Ctx) -> Reply:
         raise ApiFailure(409, 1003, "store_not_empty")
     ctx.conn.execute("DELETE FROM secrets WHERE store_id = ?", (store["id"],))
     ctx.conn.execute("DELETE FROM stores WHERE id = ?", (store["id"],))
+    _forget_pending(ctx)
     return Reply(result=None)
 
 
@@ -226,6 +287,7 @@ def list_secrets(ctx: Ctx) -> Reply:
     rows = ctx.conn.execute(
         "SELECT * FROM secrets WHERE store_id = ? ORDER BY seq", (store["id"],)
     ).fetchall()
+    by_id = {r["id"]: r for r in rows}
     items = [secret_json(r) for r in rows]
     search = (ctx.query.get("search") or "").lower()
     if search:
@@ -234,7 +296,9 @@ def list_secrets(ctx: Ctx) -> Reply:
     if scopes:
         _scopes(scopes)
         items = [i for i in items if set(scopes) <= set(i["scopes"])]
-    return _page(ctx, _sorted(items, ctx, _SECRET_ORDER))
+    reply = _page(ctx, _sorted(items, ctx, _SECRET_ORDER))
+    reply.result = [shown(ctx, by_id[i["id"]]) for i in reply.result]  # the page's reads
+    return reply
 
 
 def _insert_secret(
@@ -264,8 +328,9 @@ def _insert_secret(
             ctx.db.next_seq(ctx.conn),
         ),
     )
+    _mark_pending(ctx, sid)
     row = ctx.conn.execute("SELECT * FROM secrets WHERE id = ?", (sid,)).fetchone()
-    return secret_json(row)
+    return secret_json(row, status_of(ctx.conn, row, count=False))
 
 
 def create_secrets(ctx: Ctx) -> Reply:
@@ -277,7 +342,7 @@ def create_secrets(ctx: Ctx) -> Reply:
     created = []
     for item in body:
         obj = _object(item, {"name", "value", "scopes", "comment"})
-        name = _name(obj.get("name"), "secret")
+        name = _secret_name(ctx, obj.get("name"))
         digest = value_digest(_value(obj.get("value")))
         created.append(
             _insert_secret(
@@ -293,7 +358,7 @@ def create_secrets(ctx: Ctx) -> Reply:
 
 
 def get_secret(ctx: Ctx) -> Reply:
-    return Reply(result=secret_json(_get_secret(ctx)))
+    return Reply(result=shown(ctx, _get_secret(ctx)))
 
 
 def patch_secret(ctx: Ctx) -> Reply:
@@ -323,6 +388,7 @@ def patch_secret(ctx: Ctx) -> Reply:
 def delete_secret(ctx: Ctx) -> Reply:
     row = _get_secret(ctx)
     ctx.conn.execute("DELETE FROM secrets WHERE id = ?", (row["id"],))
+    _forget_pending(ctx)
     return Reply(result=None, status=202)
 
 
@@ -338,13 +404,14 @@ def bulk_delete(ctx: Ctx) -> Reply:
         ).rowcount
         if n == 0:
             raise ApiFailure(404, 1001, "secret_not_found")
+    _forget_pending(ctx)
     return Reply(result=None, status=202)
 
 
 def duplicate_secret(ctx: Ctx) -> Reply:
     row = _get_secret(ctx)
     obj = _object(ctx.json(1001), {"name", "scopes", "comment"})
-    name = _name(obj.get("name"), "secret")
+    name = _secret_name(ctx, obj.get("name"))
     return Reply(
         result=_insert_secret(
             ctx,

@@ -142,18 +142,30 @@ def download(ctx: Ctx) -> Reply:
     )
 
 
-def delete(ctx: Ctx) -> Reply:
-    doc = scripts.require(ctx, ctx.params["script_name"])
+def service_users(ctx: Ctx, name: str) -> list[tuple[str, str]]:
+    """(worker, binding name) of every other worker whose live version binds `name` as a service."""
+    users = []
+    for r in ctx.conn.execute(
+        "SELECT name, doc FROM scripts WHERE account_id = ? AND name != ? ORDER BY seq",
+        (ctx.account_id, name),
+    ).fetchall():
+        v = scripts.current_version(ctx, json.loads(r["doc"]))
+        users += [
+            (r["name"], b["name"])
+            for b in v["bindings"]
+            if b["type"] == "service" and b.get("service") == name
+        ]
+    return users
+
+
+def remove_script(ctx: Ctx, doc: dict[str, Any]) -> None:
+    """Delete a worker with its versions and deployments, so no view shows it any more.
+
+    Without `?force=true`, a worker other workers bind as a service is kept (10064).
+    """
     name = doc["id"]
     if not ctx.flag("force"):
-        users = []
-        for r in ctx.conn.execute(
-            "SELECT name, doc FROM scripts WHERE account_id = ? AND name != ?",
-            (ctx.account_id, name),
-        ).fetchall():
-            v = scripts.current_version(ctx, json.loads(r["doc"]))
-            if any(b["type"] == "service" and b.get("service") == name for b in v["bindings"]):
-                users.append(r["name"])
+        users = sorted({w for w, _ in service_users(ctx, name)})
         if users:
             raise ApiFailure(
                 400, 10064,
@@ -165,6 +177,10 @@ def delete(ctx: Ctx) -> Reply:
         ctx.conn.execute(
             f"DELETE FROM {table} WHERE account_id = ? AND {col} = ?", (ctx.account_id, name)
         )
+
+
+def delete(ctx: Ctx) -> Reply:
+    remove_script(ctx, scripts.require(ctx, ctx.params["script_name"]))
     return Reply(result=None)
 
 
