@@ -88,12 +88,15 @@ class Route:
     handler: Handler
     product: Product | None
     account_scoped: bool
+    template: str  # as written in the README's endpoint table
 
 
 def route(method: str, template: str, handler: Handler, product: Product | None) -> Route:
     """`template` is a path under /client/v4 with `{param}` segments."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
-    return Route(method, re.compile(f"^{regex}$"), handler, product, "{account_id}" in template)
+    return Route(
+        method, re.compile(f"^{regex}$"), handler, product, "{account_id}" in template, template
+    )
 
 
 def match(routes: list[Route], method: str, path: str) -> tuple[Route, dict[str, str]]:

@@ -85,7 +85,7 @@ def _secret_name(ctx: Ctx, value: Any) -> str:
     if strict and isinstance(value, str) and value.strip() and not SECRET_NAME.match(value):
         raise bad(
             "invalid_secret_name: a secret name may contain only letters A-Z and a-z, "
-            "digits, '_' and '-'"
+            "digits, '_' and '-' (no spaces, '.' or '%')"
         )
     return _name(value, "secret")
 

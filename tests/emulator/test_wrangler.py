@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -87,3 +88,69 @@ def test_wrangler_deploy_and_secrets_store(wrangler: Path, tmp_path: Path) -> No
         _run(wrangler, srv, project, "secrets-store", "secret", "delete", store_id,
              "--secret-id", secret["id"], "--remote")  # fmt: skip
         assert httpx.get(srv.root_url + "/__emulator/state").json()["secrets"] == []
+
+
+def test_wrangler_versions_deployments_rollback_delete(wrangler: Path, tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "index.js").write_text(WORKER)
+    toml = 'name = "hello-worker"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n'
+    (project / "wrangler.toml").write_text(toml + '[vars]\nGREETING = "one"\n')
+    with EmulatorServer() as srv:
+
+        def state() -> dict[str, Any]:
+            out: dict[str, Any] = httpx.get(srv.root_url + "/__emulator/state").json()
+            return out
+
+        _run(wrangler, srv, project, "deploy")
+        first = state()["scripts"][0]["version_id"]
+        (project / "wrangler.toml").write_text(toml + '[vars]\nGREETING = "two"\n')
+        _run(wrangler, srv, project, "deploy")
+        second = state()["scripts"][0]["version_id"]
+        assert first != second
+
+        out = _run(wrangler, srv, project, "versions", "list")
+        assert first in out and second in out
+        out = _run(wrangler, srv, project, "versions", "view", first)
+        assert first in out and "GREETING" in out
+        out = _run(wrangler, srv, project, "deployments", "list")
+        assert out.count("100%") >= 2 and first in out and second in out
+        out = _run(wrangler, srv, project, "deployments", "status")
+        assert second in out and first not in out
+
+        out = _run(wrangler, srv, project, "rollback", "--message", "back to one")
+        assert f"Worker Version {first} has been deployed to 100% of traffic" in out
+        (script,) = state()["scripts"]
+        assert script["version_id"] == first
+        assert script["settings"]["bindings"] == [
+            {"name": "GREETING", "type": "plain_text", "text": "one"}
+        ]
+        out = _run(wrangler, srv, project, "deployments", "status")
+        assert first in out and "back to one" in out
+
+        # A worker that binds it as a service: wrangler sees the reference and forces.
+        other = tmp_path / "other"
+        (other / "src").mkdir(parents=True)
+        (other / "src" / "index.js").write_text(WORKER)
+        (other / "wrangler.toml").write_text(
+            'name = "front"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n'
+            'services = [{ binding = "API", service = "hello-worker" }]\n'
+        )
+        _run(wrangler, srv, other, "deploy")
+        out = _run(wrangler, srv, project, "delete")
+        assert "Successfully deleted hello-worker" in out
+        assert re.search(r"Worker front\b.* uses this Worker as a Service Binding", out), out
+        assert [s["id"] for s in state()["scripts"]] == ["front"]
+        log = httpx.get(srv.root_url + "/__emulator/requests").json()
+        calls = {(e["method"], e["path"].split("/workers/")[-1], e["status"]) for e in log}
+        assert ("GET", "scripts/hello-worker/references", 200) in calls
+        assert ("DELETE", "services/hello-worker", 200) in calls
+        assert ("GET", "tails/by-consumer/hello-worker", 200) in calls
+        assert any(e["path"].endswith("/storage/kv/namespaces") for e in log)
+        # Gone from every view wrangler has.
+        proc = subprocess.run(
+            [str(wrangler), "versions", "list"], cwd=project,
+            env=wrangler_env(srv.base_url, project / "home"), stdin=subprocess.DEVNULL,
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert proc.returncode != 0 and "10007" in proc.stdout + proc.stderr
