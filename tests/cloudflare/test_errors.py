@@ -80,7 +80,10 @@ def test_9106_without_credentials(emu: Emulator) -> None:
     assert "CLOUDFLARE_API_TOKEN" in explain(err)
 
 
-def test_1001_patch_with_value_is_rejected(emu: Emulator) -> None:
+def test_1001_patch_with_value_is_rejected() -> None:
+    # The observed behaviour, pinned: CI also runs this file under `patch_secret: accept`.
+    emu = inprocess(emulator_config(behaviour={"patch_secret": "reject_value"}))
+
     async def call(c: CloudflareClient) -> None:
         store = await c.create_store(ACCOUNT, "main")
         secret = await c.create_secret(
