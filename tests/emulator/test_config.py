@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.config import (
+    BEHAVIOUR_ENV,
     DEFAULT_ACCOUNT_ID,
     DEFAULT_TOKEN,
     EmulatorConfig,
@@ -14,7 +15,8 @@ from reconciler.emulator.config import (
 from reconciler.errors import ConfigError
 
 
-def test_defaults_one_account_one_token() -> None:
+def test_defaults_one_account_one_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(BEHAVIOUR_ENV, raising=False)
     cfg = EmulatorConfig.load(None)
     (acct,) = cfg.accounts
     assert (acct.id, acct.max_stores, acct.max_secrets, acct.type) == (
@@ -24,6 +26,8 @@ def test_defaults_one_account_one_token() -> None:
     assert tok.token == DEFAULT_TOKEN and tok.accounts == [DEFAULT_ACCOUNT_ID]
     assert set(tok.permissions) == {"Workers Scripts Write", "Secrets Store Write"}
     assert cfg.behaviour.patch_secret == "reject_value"
+    assert cfg.behaviour.list_result_info == "with_total_pages"
+    assert cfg.behaviour.pending_secrets.reads == 0 and cfg.behaviour.secret_names == "pattern"
 
 
 def test_issue_example_yaml_and_json(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ def cf(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Cloudflare, EmulatorSe
     cfg = make_config(
         accounts=[{"id": DEFAULT_ACCOUNT_ID, "name": "Main", "max_stores": 1}]
         + [{"id": a, "name": f"Acct {a[-2:]}"} for a in ACCOUNTS],
+        behaviour={"patch_secret": "reject_value"},  # the observed PATCH, which a test checks
     )
     with EmulatorServer(config=cfg) as srv:
         client = Cloudflare(base_url=srv.base_url, api_token=DEFAULT_TOKEN, max_retries=0)

@@ -35,7 +35,10 @@ def test_second_store_exceeds_limit(api: Api) -> None:
 
 
 def test_store_limit_from_config_and_listing_paged() -> None:
-    cfg = make_config(accounts=[{"id": "a" * 32, "max_stores": 3}])
+    cfg = make_config(
+        accounts=[{"id": "a" * 32, "max_stores": 3}],
+        behaviour={"list_result_info": "with_total_pages"},  # the shape checked below
+    )
     with in_process(cfg) as c:
         api = Api(c)
         for n in ("b", "a", "c"):
@@ -82,7 +85,13 @@ def test_secret_name_exists(api: Api) -> None:
     assert [s["name"] for s in api.state()["secrets"]] == ["K"]
 
 
-def test_patch_default_rejects_value_and_name_but_allows_comment(api: Api) -> None:
+def test_patch_default_rejects_value_and_name_but_allows_comment() -> None:
+    # Pinned (CI also runs with RECONCILER_EMULATOR_BEHAVIOUR setting other defaults).
+    with in_process(make_config(behaviour={"patch_secret": "reject_value"})) as client:
+        _patch_default(Api(client))
+
+
+def _patch_default(api: Api) -> None:
     sid = api.create_store()
     sec = api.create_secret(sid, "K")
     url = f"{S}/stores/{sid}/secrets/{sec['id']}"
