@@ -227,7 +227,12 @@ def test_an_unedited_plan_applies_the_fresh_plan(env: Env) -> None:
     doc["actions"][_replace_index(doc)]["reason"] = "edited reason"
     (env.root / "plan.json").write_text(json.dumps(doc))
     env.clear_log()
+    assert env.run("plan").exit_code == 0
+    plan_reads = [r["path"] for r in env.inspect("requests") if r["method"] == "GET"]
+    env.clear_log()
     result = env.run("apply", "--plan", "plan.json", "--auto-approve")
     assert result.exit_code == 0, result.output
     assert "edited reason" not in result.output, "what is shown and run is the fresh plan"
     assert [m for m, _ in env.writes()] == ["DELETE", "POST"]
+    apply_reads = [r["path"] for r in env.inspect("requests") if r["method"] == "GET"]
+    assert sorted(apply_reads) == sorted(plan_reads), "the fresh plan is the read apply does"
