@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks._common import cli_env, emulator_config, served_emulator, write_manifests
+from tests.checkout import LOCAL_STATE
 
 REPO = Path(__file__).resolve().parents[2]
 CTRL_C = b"\x03"
@@ -110,7 +111,7 @@ def checkout(tmp_path: Path) -> Path:
     """A working directory holding the repository's manifests/ (the quick start's input)."""
     work = tmp_path / "work"
     work.mkdir()
-    shutil.copytree(REPO / "manifests", work / "manifests")
+    shutil.copytree(REPO / "manifests", work / "manifests", ignore=LOCAL_STATE)
     return work
 
 

@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from reconciler.cli import cli
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN, EmulatorConfig
 from reconciler.emulator.server import EmulatorServer
+from tests.checkout import LOCAL_STATE
 
 REPO = Path(__file__).resolve().parents[2]
 FINGERPRINT_KEY = "e2e-fingerprint-key"
@@ -88,7 +89,7 @@ class Env:
 
 
 def start_env(config: EmulatorConfig, root: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Env]:
-    shutil.copytree(REPO / "manifests", root / "manifests")
+    shutil.copytree(REPO / "manifests", root / "manifests", ignore=LOCAL_STATE)
     monkeypatch.chdir(root)
     with EmulatorServer(config=config) as server:
         yield Env(server, root)

@@ -21,6 +21,7 @@ from reconciler.errors import ApplyError
 from reconciler.manifest.merge import load_manifests
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
+from tests.checkout import LOCAL_STATE
 from tests.e2e.conftest import REPO
 
 KEY = b"absent-test-key"
@@ -102,7 +103,7 @@ def _rotate_stripe_key(root: Path) -> None:
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

@@ -7,12 +7,13 @@ import shutil
 from pathlib import Path
 
 from reconciler.plan.render_markdown import DRIFT_MARKER, MARKER
+from tests.checkout import LOCAL_STATE
 
 from .conftest import REPO, Cli
 
 
 def test_drift_json_shows_drifts_own_options(served_cli: Cli, tmp_path: Path) -> None:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     plain = served_cli("drift", "manifests", "--format", "json")
     assert plain.exit_code == 2, plain.output
     doc = json.loads(plain.stdout)
@@ -26,7 +27,7 @@ def test_drift_json_shows_drifts_own_options(served_cli: Cli, tmp_path: Path) ->
 
 
 def test_drift_markdown_has_its_own_marker(served_cli: Cli, tmp_path: Path) -> None:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     drift = served_cli("drift", "manifests", "--format", "markdown")
     assert drift.stdout.startswith(DRIFT_MARKER + "\n")
     assert MARKER not in drift.stdout

@@ -27,7 +27,7 @@ MANIFESTS = {
 
 @pytest.fixture
 def checkout(tmp_path: Path) -> Path:
-    ignore = shutil.ignore_patterns(".reconciler", "*.plan.json")
+    ignore = shutil.ignore_patterns(".reconciler", "*.plan.json")  # as tests.checkout.LOCAL_STATE
     shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=ignore)
     shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=ignore)
     return tmp_path

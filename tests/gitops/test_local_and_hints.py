@@ -13,6 +13,7 @@ import yaml
 from click.testing import CliRunner, Result
 
 from reconciler.cli import cli
+from tests.checkout import LOCAL_STATE
 
 from .conftest import _CLEARED, EXAMPLES, REPO, Cli, accounts_config
 
@@ -40,7 +41,7 @@ def _follow_hint(planned: Result, env: dict[str, str] | None = None) -> Result:
 
 
 def test_the_plan_out_hint_works_literally_under_local(local_cwd: Path) -> None:
-    shutil.copytree(EXAMPLES / "multi-env", "multi-env")
+    shutil.copytree(EXAMPLES / "multi-env", "multi-env", ignore=LOCAL_STATE)
     env = {"PROD_UPSTREAM_TOKEN": "prod-example"}
     planned = _run("plan", "--local", "multi-env/prod.yaml", "--out", "prod.plan.json", env=env)
     assert planned.exit_code == 0, planned.output
@@ -55,7 +56,7 @@ def test_the_plan_out_hint_names_the_account_flag(
 ) -> None:
     other = "0123456789abcdef0123456789abcdef"
     served = make_cli(accounts_config("023e105f4ecef8ad9ca31a8372d0c353", other))
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     planned = served("plan", "manifests", "--account-id", other, "--out", "plan.json")
     assert planned.exit_code == 0, planned.output
     assert f"--account-id {other}" in planned.stderr
@@ -89,7 +90,7 @@ def test_local_store_limit_is_the_embedded_emulators(local_cwd: Path) -> None:
 
 
 def test_local_state_lives_in_the_manifest_directory(local_cwd: Path) -> None:
-    shutil.copytree(REPO / "manifests", "manifests")
+    shutil.copytree(REPO / "manifests", "manifests", ignore=LOCAL_STATE)
     assert _run("apply", "--local", "--auto-approve").exit_code == 0
     assert (local_cwd / "manifests/.reconciler/local.db").is_file()
     assert not (local_cwd / ".reconciler/local.db").exists()

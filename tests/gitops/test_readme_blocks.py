@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
+from tests.checkout import LOCAL_STATE
 
 from .conftest import REPO, Cli
 from .readme_blocks import assert_block_ok, clean_env, run_block, shell_blocks
@@ -73,7 +74,7 @@ def test_every_block_is_accounted_for() -> None:
 
 @pytest.fixture
 def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     monkeypatch.chdir(tmp_path)
     return tmp_path
 

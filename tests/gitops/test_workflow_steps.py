@@ -21,6 +21,7 @@ from cloudflare import Cloudflare
 
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from reconciler.plan.render_markdown import DRIFT_MARKER, MARKER
+from tests.checkout import LOCAL_STATE
 
 from .conftest import EXAMPLES, FINGERPRINT_KEY, REPO, Cli
 
@@ -65,7 +66,7 @@ def _outputs() -> dict[str, str]:
 @pytest.fixture
 def repo_checkout(served_cli: Cli) -> Cli:
     """The working directory looks like a checkout: the repository's manifests/."""
-    shutil.copytree(REPO / "manifests", "manifests")
+    shutil.copytree(REPO / "manifests", "manifests", ignore=LOCAL_STATE)
     return served_cli
 
 

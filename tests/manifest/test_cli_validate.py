@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from tests.checkout import LOCAL_STATE
 from tests.manifest.conftest import Write
 
 REPO = Path(__file__).resolve().parents[2]
@@ -81,7 +82,7 @@ def test_committed_schema_file_is_in_sync() -> None:
 
 
 def test_python_dash_m_entry_point(tmp_path: Path) -> None:
-    shutil.copytree(REPO / "manifests", tmp_path / "manifests")
+    shutil.copytree(REPO / "manifests", tmp_path / "manifests", ignore=LOCAL_STATE)
     proc = subprocess.run(
         [sys.executable, "-m", "reconciler", "validate"],
         cwd=tmp_path,

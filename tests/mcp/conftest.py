@@ -20,6 +20,8 @@ import httpx
 from mcp import ClientSession, StdioServerParameters, stdio_client
 from mcp.types import CallToolResult
 
+from tests.checkout import LOCAL_STATE
+
 REPO = Path(__file__).resolve().parents[2]
 # Secret values the manifests carry: no tool result or log line may ever contain them.
 STRIPE_VALUE = "sk_test_FAKE_development_only_0000000000"
@@ -33,7 +35,7 @@ T = TypeVar("T")
 
 def project(root: Path) -> Path:
     """A workspace holding a copy of the default manifests (values from FAKE files)."""
-    shutil.copytree(REPO / "manifests", root / "manifests")
+    shutil.copytree(REPO / "manifests", root / "manifests", ignore=LOCAL_STATE)
     assert (root / "manifests/dev-secrets/stripe-key.txt").read_text().strip() == STRIPE_VALUE
     return root
 
