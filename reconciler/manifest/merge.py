@@ -132,14 +132,23 @@ class _Checker:
                     if isinstance(extra, str) and extra:
                         where = doc.at(section, index, "modules", j)
                         self.read_file(doc, extra, where, "module file")
+                bindings = item.get("bindings")
+                for j, b in enumerate(bindings if isinstance(bindings, list) else []):
+                    if isinstance(b, dict) and b.get("type") == "secret_text":
+                        where = doc.at(section, index, "bindings", j, "value_from")
+                        self.rejected_value_file(doc, where, b.get("value_from"))
             elif section == "secrets":
-                value_from = item.get("value_from")
-                if not isinstance(value_from, dict) or "env" in value_from:
-                    continue
-                file = value_from.get("file")
-                if isinstance(file, str) and file:
-                    source = ValueSource(file=doc.path.parent / file, root=self.root(doc))
-                    self.check_readable(doc.at(section, index, "value_from"), source)
+                where = doc.at(section, index, "value_from")
+                self.rejected_value_file(doc, where, item.get("value_from"))
+
+    def rejected_value_file(self, doc: LoadedDocument, where: Location, value_from: object) -> None:
+        """The file a rejected entry's `value_from` names, checked like any other."""
+        if not isinstance(value_from, dict) or "env" in value_from:
+            return
+        file = value_from.get("file")
+        if isinstance(file, str) and file:
+            source = ValueSource(file=doc.path.parent / file, root=self.root(doc))
+            self.check_readable(where, source)
 
 
 _SCRIPT_TOO_LARGE = (

@@ -206,3 +206,57 @@ def test_compatibility_date_is_ascii_and_real(write: Write, date: str, message: 
     result = CliRunner().invoke(cli, ["validate", "m.yaml"])
     assert result.exit_code == 1
     assert message in result.stderr.splitlines()[0]
+
+
+def test_a_secret_text_binding_takes_a_value_source_like_a_secret(write: Write) -> None:
+    write("w.js", "export default {}\n")
+    write("key.txt", "worker-secret-value\n")
+    write(
+        "m.yaml",
+        """
+        workers:
+          - name: api
+            script: w.js
+            bindings:
+              - {type: secret_text, name: FROM_FILE, value_from: {file: key.txt}}
+              - {type: secret_text, name: FROM_ENV, value_from: {env: RECON_UNSET_WORKER_VAR}}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 0, result.output
+    assert "RECON_UNSET_WORKER_VAR is not set" in result.output
+    assert "worker-secret-value" not in result.output
+
+
+def test_a_bad_worker_does_not_hide_its_secret_texts_missing_file(write: Write) -> None:
+    write(
+        "m.yaml",
+        """
+        workers:
+          - name: Bad_Name
+            script: missing.js
+            bindings:
+              - {type: secret_text, name: K, value_from: {file: nope.txt}}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert any(
+        line.endswith("value_from: the file nope.txt does not exist")
+        for line in result.stderr.splitlines()
+    ), result.stderr
+
+
+def test_a_literal_secret_text_is_refused(write: Write) -> None:
+    write("w.js", "export default {}\n")
+    write(
+        "m.yaml",
+        """
+        workers:
+          - {name: api, script: w.js, bindings: [{type: secret_text, name: K, text: s3cr3t-lit}]}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["validate", "m.yaml"])
+    assert result.exit_code == 1
+    assert "takes no literal `text:`" in result.stderr
+    assert "s3cr3t-lit" not in result.output
