@@ -90,4 +90,3 @@ class LocalEmulator:
         with os.fdopen(fd, "wb") as handle:
             handle.write(key + b"\n")
         return key
-

@@ -202,7 +202,13 @@ def check_base_url(url: str, source: str | None = None) -> None:
             f"invalid API base URL{where}: it contains spaces, control or non-ASCII characters; "
             f"expected e.g. {DEFAULT_BASE_URL}"
         )
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        raise ConfigError(
+            f"invalid API base URL{where}: it cannot be parsed as a URL; "
+            f"expected e.g. {DEFAULT_BASE_URL}"
+        ) from None
     if "@" in parts.netloc:
         raise ConfigError(
             f"refusing the API base URL{where}: it carries a user name or password "

@@ -14,6 +14,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconciler.errors import ConfigError
+from reconciler.manifest.files import FileRefusedError, read_manifest_file
+from reconciler.manifest.yamlpos import load_documents
 
 DEFAULT_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 DEFAULT_ACCOUNT_NAME = "Local Dev Account"
@@ -146,12 +148,7 @@ class EmulatorConfig(_Strict):
         if path is None:
             return cls._validated({}, "(defaults)")
         p = Path(path)
-        try:
-            raw = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read emulator config {p}: {exc.strerror}") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"emulator config {p} is not valid YAML: {exc}") from exc
+        raw = _read_yaml(p)
         if raw is None:
             raw = {}
         if not isinstance(raw, dict):
@@ -198,3 +195,26 @@ def behaviour_from_env() -> dict[str, Any]:
         )
         raise ConfigError(f"{BEHAVIOUR_ENV} is not valid: {problems}") from None
     return raw
+
+
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _read_yaml(p: Path) -> object:
+    """The config file's one YAML document, read like a manifest: a regular file (no FIFO
+    hang), at most 1 MiB, UTF-8, nesting and alias expansion bounded."""
+    try:
+        data = read_manifest_file(
+            p, root=None, limit=MAX_CONFIG_BYTES, too_large="is larger than 1 MiB"
+        )
+        text = data.decode("utf-8")
+    except FileRefusedError as exc:
+        raise ConfigError(f"cannot read emulator config {p}: it {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"emulator config {p} is not UTF-8 text") from None
+    documents, problems = load_documents(str(p), text)
+    if problems:
+        raise ConfigError(f"emulator config is not valid YAML: {problems[0]}")
+    if len(documents) > 1:
+        raise ConfigError(f"emulator config {p} must hold one YAML document")
+    return documents[0].data if documents else None

@@ -135,6 +135,11 @@ def test_cli_port_99999_is_one_sentence(tmp_path: Path) -> None:
     assert err.count("\n") == 1 and "port must be a number from 1 to 65535" in err
 
 
+def test_an_unparseable_url_is_one_sentence() -> None:
+    with pytest.raises(ConfigError, match="cannot be parsed as a URL"):
+        check_base_url("http://[::1/client/v4", "CLOUDFLARE_API_BASE_URL")
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1/client v4", "https://api.cloudflare.com/\n"])
 def test_spaces_and_control_characters_in_urls_are_refused(url: str) -> None:
     with pytest.raises(ConfigError, match="spaces, control or non-ASCII"):

@@ -362,3 +362,37 @@ def test_requests_cancelled_by_the_client_are_not_logged_as_500() -> None:
     assert len(statuses) == 3
     assert 500 not in statuses
     assert set(statuses) <= {499, 200}
+
+
+# --- the config file is read like a manifest: bounded, typed, no hang ------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "needle"),
+    [
+        (lambda p: os.mkfifo(p), "FIFO"),
+        (lambda p: p.write_bytes(b"latency_ms: 1\n" + b"#" * (2 * MiB)), "larger than 1 MiB"),
+        (lambda p: p.write_bytes(b"latency_ms: \xff\n"), "not UTF-8"),
+        (lambda p: p.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n"), "nested too deep"),
+        (
+            lambda p: p.write_text(
+                'a: &a ["x","x","x","x","x","x","x","x","x","x"]\n'
+                + "".join(
+                    f"{n}: &{n} [" + ",".join([f"*{prev}"] * 10) + "]\n"
+                    for prev, n in zip("abcdefgh", "bcdefghi", strict=True)
+                )
+            ),
+            "alias",
+        ),
+    ],
+    ids=["fifo", "huge", "bad-utf8", "deep", "alias-bomb"],
+)
+def test_hostile_config_files_are_one_sentence(tmp_path: Path, make: object, needle: str) -> None:
+    from reconciler.emulator.config import EmulatorConfig
+
+    path = tmp_path / "emulator.yaml"
+    make(path)  # type: ignore[operator]
+    start = time.monotonic()
+    with pytest.raises(ConfigError, match=needle):
+        EmulatorConfig.load(path)
+    assert time.monotonic() - start < 20
