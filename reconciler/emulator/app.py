@@ -40,6 +40,7 @@ from reconciler.emulator.routing import Ctx, Route, match
 API_PREFIX = "/client/v4"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the Workers paid-plan script size limit
 MAX_LOG_ENTRIES = 100_000  # a long-running `serve` keeps the most recent requests
+MAX_LOG_FIELD = 1024  # characters of a logged path or query
 # Logged for a request whose client went away before its answer (nginx's convention).
 CLIENT_CLOSED = 499
 ROUTES: list[Route] = [
@@ -85,8 +86,8 @@ class Emulator:
             self.log.append(
                 {
                     "method": request.method,
-                    "path": request.url.path,
-                    "query": request.url.query,
+                    "path": _clip(request.url.path),
+                    "query": _clip(request.url.query),
                     "status": response.status_code,
                 }
             )
@@ -185,6 +186,14 @@ class Emulator:
             None,
             account,
         )
+
+
+def _clip(text: str) -> str:
+    """A log field at most MAX_LOG_FIELD characters: 100,000 entries stay under about 200 MiB
+    at worst, whatever request lines a client sends (h11 allows 64 KiB each)."""
+    if len(text) <= MAX_LOG_FIELD:
+        return text
+    return text[: MAX_LOG_FIELD - 1] + "…"
 
 
 def _module_dump(m: dict[str, Any]) -> dict[str, Any]:

@@ -396,3 +396,12 @@ def test_hostile_config_files_are_one_sentence(tmp_path: Path, make: object, nee
     with pytest.raises(ConfigError, match=needle):
         EmulatorConfig.load(path)
     assert time.monotonic() - start < 20
+
+
+def test_long_request_lines_are_clipped_in_the_request_log() -> None:
+    with in_process() as c:
+        c.get(f"{A}/workers/scripts?x={'q' * 60_000}", headers=AUTH)
+        c.get(f"{A}/workers/scripts/{'w' * 60_000}", headers=AUTH)
+        log = c.get("/__emulator/requests").json()
+    assert len(log[0]["query"]) == 1024 and log[0]["query"].endswith("…")
+    assert len(log[1]["path"]) == 1024
