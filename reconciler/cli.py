@@ -37,7 +37,7 @@ from reconciler.errors import (
     ManifestError,
     ReconcilerError,
 )
-from reconciler.manifest.merge import ManifestSet, load_manifests
+from reconciler.manifest.merge import ManifestSet, load_manifests, resolve_all
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.planfile import read_plan, write_plan
@@ -122,17 +122,41 @@ allow_outside_option = click.option(
 )
 
 
-def _load(paths: tuple[str, ...], allow_outside_files: bool) -> ManifestSet:
-    return load_manifests(paths or DEFAULT_PATHS, allow_outside_files=allow_outside_files)
+allow_commands_option = click.option(
+    "--allow-commands",
+    is_flag=True,
+    help="Let value_from: {command: [...]} run its program. Only for manifests you trust "
+    "(never a pull request's).",
+)
+
+
+def _load(paths: tuple[str, ...], allow_outside_files: bool, allow_commands: bool) -> ManifestSet:
+    return load_manifests(
+        paths or DEFAULT_PATHS,
+        allow_outside_files=allow_outside_files,
+        allow_commands=allow_commands,
+    )
 
 
 @cli.command()
 @paths_argument
 @allow_outside_option
+@allow_commands_option
+@click.option(
+    "--resolve",
+    is_flag=True,
+    help="Also resolve every value (env, files, sops, AWS, commands) and report each failure.",
+)
 @handle_errors
-def validate(paths: tuple[str, ...], allow_outside_files: bool) -> None:
+def validate(
+    paths: tuple[str, ...], allow_outside_files: bool, allow_commands: bool, resolve: bool
+) -> None:
     """Check manifests (default: manifests/) and report every problem with file:line:column."""
-    manifests = _load(paths, allow_outside_files)
+    manifests = _load(paths, allow_outside_files, allow_commands)
+    if resolve:
+        failed = resolve_all(manifests)
+        if failed:
+            raise ManifestError(failed)
     for warning in manifests.warnings:
         click.echo(f"warning: {warning}", err=True)
     click.echo(valid_summary(manifests))
@@ -208,13 +232,16 @@ max_stores_option = click.option(
 )
 
 
-def _hint_flags(kw: dict[str, Any], allow_outside_files: bool) -> list[str]:
+def _hint_flags(
+    kw: dict[str, Any], allow_outside_files: bool, allow_commands: bool = False
+) -> list[str]:
     """The flags a follow-up command needs to reach the same account and read the same files."""
     flags = ["--local"] if kw.get("local") else []
     for name in ("account_id", "api_base_url", "max_stores"):
         if kw.get(name) is not None:
             flags += [f"--{name.replace('_', '-')}", str(kw[name])]
-    return flags + (["--allow-outside-files"] if allow_outside_files else [])
+    flags += ["--allow-outside-files"] if allow_outside_files else []
+    return flags + (["--allow-commands"] if allow_commands else [])
 
 
 def _connection(
@@ -300,6 +327,7 @@ async def _plan(connection: Connection, manifests: ManifestSet, options: PlanOpt
 )
 @with_plan_options
 @allow_outside_option
+@allow_commands_option
 @connection_options
 @max_stores_option
 @handle_errors
@@ -312,11 +340,12 @@ def plan(
     force: bool,
     replace: tuple[str, ...],
     allow_outside_files: bool,
+    allow_commands: bool,
     **kw: Any,
 ) -> None:
     """Show what apply would change (exit 3 on conflicts)."""
-    hint_flags = _hint_flags(kw, allow_outside_files)
-    manifests = _load(paths, allow_outside_files)
+    hint_flags = _hint_flags(kw, allow_outside_files, allow_commands)
+    manifests = _load(paths, allow_outside_files, allow_commands)
     connection = _connection(kw, paths, manifests)
     options = PlanOptions(prune=prune, force=force, replace=list(replace))
     result = asyncio.run(_plan(connection, manifests, options))
@@ -340,6 +369,7 @@ def plan(
     help="Also exit 2 when the account holds resources no manifest declares.",
 )
 @allow_outside_option
+@allow_commands_option
 @connection_options
 @max_stores_option
 @handle_errors
@@ -348,10 +378,11 @@ def drift(
     output_format: str,
     fail_on: str | None,
     allow_outside_files: bool,
+    allow_commands: bool,
     **kw: Any,
 ) -> None:
     """Compare the account with the manifests: exit 0 in sync, 2 on drift, 3 on conflicts."""
-    manifests = _load(paths, allow_outside_files)
+    manifests = _load(paths, allow_outside_files, allow_commands)
     connection = _connection(kw, paths, manifests)
     # Drift lists what differs, managed leftovers included (prune); it never applies anything.
     result = asyncio.run(_plan(connection, manifests, PlanOptions(prune=True, force=True)))
@@ -380,6 +411,7 @@ def drift(
 )
 @with_plan_options
 @allow_outside_option
+@allow_commands_option
 @connection_options
 @max_stores_option
 @handle_errors
@@ -392,10 +424,11 @@ def apply(
     force: bool,
     replace: tuple[str, ...],
     allow_outside_files: bool,
+    allow_commands: bool,
     **kw: Any,
 ) -> None:
     """Carry out the plan: plan, confirm, apply; or apply a saved plan with --plan."""
-    manifests = _load(paths, allow_outside_files)
+    manifests = _load(paths, allow_outside_files, allow_commands)
     connection = _connection(kw, paths, manifests)
     if plan_file is not None and (prune or force or replace):
         raise ConfigError(

@@ -135,7 +135,9 @@ async def export_account(client: CloudflareClient, account_id: str, live: State)
     header = [
         SCHEMA_LINE,
         f"# Exported by `reconciler export` from account {account_id}.",
-        "# Secret values cannot be read back: set each value_from env variable before planning.",
+        "# Secret values cannot be read back: set each value_from env variable before planning,",
+        "# or point value_from at where the value lives: {sops: {file, key}},",
+        "# {aws_secretsmanager: {secret_id, key}} or {command: [...]} (see the README).",
     ]
     body = yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100)
     result.files[PurePosixPath(MANIFEST_FILE)] = ("\n".join(header) + "\n" + body).encode()

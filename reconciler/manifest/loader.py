@@ -193,6 +193,8 @@ def load_documents_from(files: Sequence[Path]) -> tuple[list[LoadedDocument], li
         parsed, parse_problems = load_documents(str(path), text)
         problems.extend(parse_problems)
         for doc in parsed:
+            if _is_sops_file(doc.data):
+                continue  # an encrypted file beside the manifests, read by a sops source
             if not isinstance(doc.data, dict):
                 kind = type(doc.data).__name__
                 problems.append(
@@ -208,6 +210,11 @@ def load_documents_from(files: Sequence[Path]) -> tuple[list[LoadedDocument], li
             documents.append(loaded)
             problems.extend(invalid)
     return documents, problems
+
+
+def _is_sops_file(data: Any) -> bool:
+    """sops writes its metadata under a top-level `sops` key with a `mac`: no manifest has one."""
+    return isinstance(data, dict) and isinstance(data.get("sops"), dict) and "mac" in data["sops"]
 
 
 def _data_path(data: Any, loc: tuple[str | int, ...]) -> PathKey:

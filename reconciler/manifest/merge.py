@@ -12,7 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from reconciler.errors import Location, ManifestError, Problem, ValueSourceError
-from reconciler.manifest.files import MAX_SCRIPT_BYTES, FileRefusedError, read_manifest_file
+from reconciler.manifest.files import (
+    MAX_MANIFEST_BYTES,
+    MAX_SCRIPT_BYTES,
+    FileRefusedError,
+    read_manifest_file,
+)
 from reconciler.manifest.loader import LoadedDocument, discover, load_documents_from
 from reconciler.manifest.models import (
     JsonBinding,
@@ -23,6 +28,10 @@ from reconciler.manifest.models import (
     ValueFrom,
     WorkerSpec,
 )
+from reconciler.manifest.sources import Resolution, Source
+from reconciler.manifest.sources.aws_secretsmanager import AwsSecretSource
+from reconciler.manifest.sources.command import CommandSource
+from reconciler.manifest.sources.sops import SopsSource, input_type
 from reconciler.manifest.values import ValueSource
 from reconciler.state import (
     Binding,
@@ -46,14 +55,19 @@ class ManifestSet:
     # Not errors, but what plan and apply will meet (an unset environment variable):
     # `validate` prints them, each with its location.
     warnings: list[Problem] = field(default_factory=list)
+    # The run's external values (sops, AWS, commands): resolved once, only when needed.
+    resolution: Resolution = field(default_factory=Resolution)
 
 
 class _Checker:
-    def __init__(self, allow_outside_files: bool) -> None:
+    def __init__(self, allow_outside_files: bool, allow_commands: bool) -> None:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.allow_outside_files = allow_outside_files
+        self.allow_commands = allow_commands
         self.hashed: dict[str, bytes] = {}
+        # One run's external values: each sops file, AWS secret or command resolved once.
+        self.resolution = Resolution()
 
     def add(self, where: Location, message: str, *related: Location) -> None:
         self.problems.append(Problem(where, message, tuple(related)))
@@ -93,8 +107,12 @@ class _Checker:
         self, doc: LoadedDocument, where: Location, value_from: ValueFrom
     ) -> ValueSource:
         """The one value-source check, for Secrets Store secrets and worker secrets alike."""
-        if value_from.env is not None:
-            source = ValueSource(env=value_from.env)
+        ref = value_from
+        external = self.external(doc, where, ref)
+        if external is not None:
+            return ValueSource(external=external, resolution=self.resolution, where=where)
+        if ref.env is not None:
+            source = ValueSource(env=ref.env, where=where)
             # Unset is not an error: CI may set a variable only in the jobs that plan or
             # apply. It is a warning, since that plan would report missing_value.
             if source.available():
@@ -106,10 +124,39 @@ class _Checker:
                     "report missing_value unless it is set when they run",
                 )
             return source
-        assert value_from.file is not None
-        source = ValueSource(file=doc.path.parent / value_from.file, root=self.root(doc))
+        assert ref.file is not None
+        source = ValueSource(file=doc.path.parent / ref.file, root=self.root(doc), where=where)
         self.check_readable(where, source)
         return source
+
+    def external(self, doc: LoadedDocument, where: Location, ref: ValueFrom) -> Source | None:
+        """A sops, AWS or command source, its shape checked offline (nothing is resolved)."""
+        if ref.sops is not None:
+            path = doc.path.parent / ref.sops.file
+            try:  # the one file policy, offline: the file is decrypted only when needed
+                read_manifest_file(
+                    path, root=self.root(doc), limit=MAX_MANIFEST_BYTES, too_large=_SOPS_TOO_LARGE
+                )
+            except FileRefusedError as exc:
+                self.add(where, f"value_from: sops file {ref.sops.file} {exc}")
+            if input_type(path) is None:
+                self.add(
+                    where, f"value_from: sops file {ref.sops.file} is not .yaml, .json or .env"
+                )
+            return SopsSource(path, self.root(doc), ref.sops.key, str(where))
+        if ref.aws_secretsmanager is not None:
+            aws = ref.aws_secretsmanager
+            return AwsSecretSource(aws.secret_id, aws.key, str(where))
+        if ref.command is not None:
+            if not self.allow_commands:
+                self.add(
+                    where,
+                    f"value_from: command {ref.command[0]!r} runs a program, refused unless "
+                    "--allow-commands is given (never on a run of untrusted manifests, such as "
+                    "a pull request's plan)",
+                )
+            return CommandSource(tuple(ref.command), str(where))
+        return None
 
     def check_readable(self, where: Location, source: ValueSource) -> None:
         """The reader's own rules (file policy, size, encoding, not empty); the value is
@@ -151,6 +198,7 @@ class _Checker:
             self.check_readable(where, source)
 
 
+_SOPS_TOO_LARGE = f"is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB"
 _SCRIPT_TOO_LARGE = (
     f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB, the Workers script size limit"
 )
@@ -229,10 +277,11 @@ def merge(
     documents: Sequence[LoadedDocument],
     *,
     allow_outside_files: bool = False,
+    allow_commands: bool = False,
     problems: Sequence[Problem] = (),
 ) -> ManifestSet:
     """Cross-check and merge; `problems` found earlier are reported with these, all at once."""
-    check = _Checker(allow_outside_files)
+    check = _Checker(allow_outside_files, allow_commands)
     check.problems.extend(problems)
     state = State()
     account_at: Location | None = None
@@ -302,7 +351,7 @@ def merge(
     files = list(dict.fromkeys(d.path for d in documents))
     raw = {d.path: d.raw for d in documents}
     digest = _digest(list(raw.values()), check.hashed.values())
-    return ManifestSet(state, digest, files, check.warnings)
+    return ManifestSet(state, digest, files, check.warnings, check.resolution)
 
 
 def _digest(manifests: list[bytes], scripts: Iterable[bytes]) -> str:
@@ -362,9 +411,30 @@ def _check_bindings(
 
 
 def load_manifests(
-    paths: Sequence[str | Path], *, allow_outside_files: bool = False
+    paths: Sequence[str | Path], *, allow_outside_files: bool = False, allow_commands: bool = False
 ) -> ManifestSet:
     """Load, validate and merge a manifest set; raises ManifestError with every problem."""
     files, problems = discover(paths, allow_outside_files=allow_outside_files)
     documents, more = load_documents_from(files)
-    return merge(documents, allow_outside_files=allow_outside_files, problems=problems + more)
+    return merge(
+        documents,
+        allow_outside_files=allow_outside_files,
+        allow_commands=allow_commands,
+        problems=problems + more,
+    )
+
+
+def resolve_all(manifests: ManifestSet) -> list[Problem]:
+    """`validate --resolve`: every secret's value, resolved now (concurrently), each failure
+    with its location. Values are dropped at once; only the problems are returned."""
+    state = manifests.state
+    sources = [s.value_from for s in state.secrets.values() if s.value_from]
+    sources += [s.value_from for w in state.workers.values() for s in w.secrets if s.value_from]
+    manifests.resolution.prefetch(s.external for s in sources if s.external is not None)
+    problems: list[Problem] = []
+    for source in sources:
+        try:
+            source.read()
+        except ValueSourceError as exc:
+            problems.append(Problem(source.where or Location("?"), f"value_from: {exc}"))
+    return problems

@@ -93,16 +93,53 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class SopsRef(_Strict):
+    """A key of a sops-encrypted YAML, JSON or dotenv file."""
+
+    file: Annotated[str, Field(min_length=1, description="path relative to this manifest file")]
+    key: Annotated[
+        str,
+        Field(min_length=1, description="dotted key path, e.g. stripe.live; list items by index"),
+    ]
+
+
+class AwsSecretRef(_Strict):
+    """An AWS Secrets Manager secret: its string, or one key of its JSON."""
+
+    secret_id: Annotated[str, Field(min_length=1, description="name or ARN")]
+    key: Annotated[str, Field(min_length=1, description="a key of the secret's JSON")] | None = None
+
+
+_SOURCES = ("env", "file", "sops", "aws_secretsmanager", "command")
+
+
 class ValueFrom(_Strict):
-    """Where a secret's value comes from: exactly one of `env` or `file`."""
+    """Where a secret's value comes from: exactly one source."""
 
     env: Annotated[str, Field(min_length=1)] | None = None
     file: Annotated[str, Field(min_length=1)] | None = None
+    sops: SopsRef | None = None
+    aws_secretsmanager: AwsSecretRef | None = None
+    command: (
+        Annotated[
+            list[Annotated[str, Field(min_length=1)]],
+            Field(
+                min_length=1,
+                description="program and arguments, run without a shell; needs --allow-commands",
+            ),
+        ]
+        | None
+    ) = None
 
     @model_validator(mode="after")
     def _exactly_one(self) -> ValueFrom:
-        if (self.env is None) == (self.file is None):
-            raise ValueError("value_from takes exactly one of {env: NAME} or {file: path}")
+        given = [name for name in _SOURCES if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "value_from takes exactly one of {env: NAME}, {file: path}, "
+                "{sops: {file, key}}, {aws_secretsmanager: {secret_id, key}} or "
+                "{command: [program, args...]}"
+            )
         return self
 
 

@@ -139,6 +139,26 @@ class _Planner:
         self.missing.append(Conflict("missing_value", f"{what} {problem}"))
         return None
 
+    def _needs_value(self, want: Secret) -> bool:
+        """Whether secrets() reads this value: to write it, or to compare fingerprints."""
+        have = self.live.secrets.get((want.store, want.name))
+        return have is None or not have.managed or self._forced(want) or self.key is not None
+
+    def prefetch_values(self) -> None:
+        """Resolve the external values (sops, AWS, commands) this plan reads, concurrently
+        and once; the rest are never resolved."""
+        needed = [
+            s.value_from
+            for s in self.desired.secrets.values()
+            if s.value_from is not None and s.value_from.external is not None
+            and self._needs_value(s)
+        ]  # fmt: skip
+        for resolution in {id(v.resolution): v.resolution for v in needed}.values():
+            if resolution is not None:
+                resolution.prefetch(
+                    v.external for v in needed if v.resolution is resolution and v.external
+                )
+
     def _replace_reason(self, want: Secret, have: Secret) -> str | None:
         if self._forced(want):
             self._read_value(want)
@@ -403,6 +423,7 @@ def compute_plan(
     check_replace(desired, options.replace)
     planner = _Planner(desired, live, options, fingerprint_key)
     planner.stores()
+    planner.prefetch_values()
     planner.secrets()
     planner.replace_warnings()
     planner.quota_warning()
