@@ -20,10 +20,10 @@ from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
 from reconciler.cloudflare.reader import read_live
-from reconciler.errors import ConfigError
+from reconciler.errors import ConfigError, StalePlanError
 from reconciler.local import LOCAL_DIR, LocalEmulator
 from reconciler.manifest.merge import ManifestSet
-from reconciler.plan.diff import compute_plan
+from reconciler.plan.diff import check_replace, compute_plan
 from reconciler.plan.fingerprint import load_key
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.saved import check_saved_plan, check_stale
@@ -135,6 +135,12 @@ class Session:
         it differs from the file in any way apply would act on. One read, as a plain apply.
         """
         check_stale(saved, account=self.account, manifest_digest=manifests.digest)
+        try:
+            check_replace(manifests.state, saved.options.replace)
+        except ConfigError as exc:
+            raise StalePlanError(
+                f"the plan file's options cannot be planned ({exc}); nothing was changed"
+            ) from None
         fresh, live = await self.plan(manifests, saved.options)
         check_saved_plan(saved, fresh)
         return fresh, live

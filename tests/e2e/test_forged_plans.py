@@ -236,3 +236,16 @@ def test_an_unedited_plan_applies_the_fresh_plan(env: Env) -> None:
     assert [m for m, _ in env.writes()] == ["DELETE", "POST"]
     apply_reads = [r["path"] for r in env.inspect("requests") if r["method"] == "GET"]
     assert sorted(apply_reads) == sorted(plan_reads), "the fresh plan is the read apply does"
+
+
+def test_a_forged_replace_option_naming_no_declared_secret_is_refused(env: Env) -> None:
+    _setup(env)
+    doc = _save(env)
+    doc["options"]["replace"] = ["HAND_MADE"]
+    output = _apply_forged(env, doc)
+    assert (
+        "Error: the plan file's options cannot be planned (--replace HAND_MADE matches no "
+        "declared secret"
+    ) in output
+    paths = [r["path"] for r in env.inspect("requests")]
+    assert paths == ["/client/v4/accounts"], "refused before reading the account's state"
