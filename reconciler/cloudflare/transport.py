@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -27,7 +29,7 @@ from reconciler import __version__
 from reconciler.cloudflare.budget import WaitBudget
 from reconciler.cloudflare.config import ClientConfig, display_url
 from reconciler.cloudflare.envelope import api_error, parse_body, permission_for, unwrap
-from reconciler.cloudflare.ratelimit import RateLimiter
+from reconciler.cloudflare.ratelimit import RateLimiter, _remaining_and_reset
 from reconciler.errors import ApiError
 
 log = logging.getLogger("reconciler.cloudflare")
@@ -95,6 +97,8 @@ class ApiTransport:
         self.retries: list[RetryEvent] = []
         self._limiter = RateLimiter(config.rate_limit, config.rate_window_s)
         self.wait_budget = WaitBudget(config.backoff.max_total_wait_s)
+        # Until when the server last said its budget is spent (monotonic; 0: it was not).
+        self._spent_until = 0.0
         self._slots = asyncio.Semaphore(config.concurrency)
         transport = config.transport or httpx.AsyncHTTPTransport(
             http1=True,
@@ -173,7 +177,10 @@ class ApiTransport:
             raise RequestTimeout(
                 f"no complete answer within {deadline:g} s", request=request
             ) from None
-        kept = [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
+        kept = httpx.Headers(
+            [(k, v) for k, v in response.headers.multi_items() if k not in _DROPPED_HEADERS]
+        )
+        kept = self._bounded_rate_headers(kept, method, path)
         extensions: dict[str, Any] = {
             k: v for k, v in response.extensions.items() if k in ("http_version", "reason_phrase")
         }
@@ -184,6 +191,40 @@ class ApiTransport:
             request=request,
             extensions=extensions,
         )
+
+    def _bounded_rate_headers(
+        self, headers: httpx.Headers, method: str, path: str
+    ) -> httpx.Headers:
+        """The answer's rate headers as the limiter may see them.
+
+        A reset is never later than one rate window (a hostile `Ratelimit: r=0;t=86400`
+        would pause the run for a day). A budget still spent after the reset the server
+        announced has passed is no window ending but a server holding the run back: that
+        wait is charged to the run's wait budget.
+        """
+        remaining, reset = _remaining_and_reset(headers)
+        if reset is None or remaining is None:
+            return headers
+        window = self.config.rate_window_s
+        wait = min(reset, window)
+        now = time.monotonic()
+        if remaining > 0:
+            self._spent_until = 0.0
+        else:
+            if self._spent_until and now >= self._spent_until:
+                self.wait_budget.charge(
+                    wait,
+                    f"{method} {path} answered again that the API rate limit allows no more "
+                    f"requests, for {reset:.0f} s",
+                )
+            self._spent_until = max(self._spent_until, now + wait)
+        if reset <= window:
+            return headers
+        for name in ("ratelimit", "x-ratelimit-reset", "x-ratelimit-remaining"):
+            if name in headers:
+                del headers[name]
+        headers["ratelimit"] = f'"default";r={max(remaining, 0)};t={math.ceil(window)}'
+        return headers
 
     async def _read_capped(self, response: httpx.Response, method: str, path: str) -> bytes:
         """The decoded body, refused past max_response_bytes: announced or while streaming."""

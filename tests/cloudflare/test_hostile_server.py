@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from itertools import count
 from pathlib import Path
@@ -24,7 +24,7 @@ from reconciler.cloudflare.config import MAX_PAGES, Backoff, ClientConfig, Timeo
 from reconciler.cloudflare.explain import explain
 from reconciler.errors import ApiError
 
-from ..hostile import HostileServer, Seen, endless, envelope, head, run_capped
+from ..hostile import Behaviour, HostileServer, Seen, endless, envelope, head, run_capped
 
 TOKEN = "hostile-test-token"
 ACCOUNT = "a" * 32
@@ -324,3 +324,40 @@ def test_an_envelope_404_keeps_its_plain_sentence() -> None:
     with HostileServer(with_code) as server, pytest.raises(ApiError) as caught:
         list_accounts(config(server))
     assert explain(caught.value) == "GET /accounts failed (HTTP 404, code 1234): gone."
+
+
+def _paged_with(ratelimit: Callable[[int], str]) -> Behaviour:
+    def answer(seen: Seen) -> Iterator[bytes]:
+        page = int(seen.target.split("page=")[1].split("&")[0])
+        item = {"id": f"{page:032x}", "name": "n", "type": "standard"}
+        info = {"page": page, "per_page": 1, "total_pages": 6}
+        yield envelope([item], extra=f"Ratelimit: {ratelimit(page)}", info=info)
+
+    return answer
+
+
+def test_a_ratelimit_header_with_a_huge_reset_does_not_hang_the_run() -> None:
+    """`Ratelimit: r=0;t=<a day>` on every answer: each pause is cut to one rate window, and a
+    budget still spent once that window has passed is charged to the wait budget."""
+    with HostileServer(_paged_with(lambda page: '"default";r=0;t=86400')) as server:
+        cfg = config(
+            server,
+            rate_window_s=1.0,
+            backoff=Backoff(base_s=0.01, cap_s=0.05, max_total_wait_s=1.5),
+        )
+        start = time.monotonic()
+        with pytest.raises(WaitBudgetError, match="allows no more requests, for 86400 s"):
+            list_accounts(cfg)
+        elapsed = time.monotonic() - start
+    assert elapsed < 15, f"took {elapsed:.1f} s"
+    assert 2 <= len(server.seen) <= 4
+
+
+def test_a_window_that_ends_and_resets_costs_no_wait_budget() -> None:
+    def header(page: int) -> str:
+        return '"default";r=0;t=1' if page == 1 else '"default";r=100;t=1'
+
+    with HostileServer(_paged_with(header)) as server:
+        cfg = config(server, backoff=Backoff(base_s=0.01, cap_s=0.05, max_total_wait_s=0))
+        ids, _ = list_accounts(cfg)
+    assert len(ids) == 6
