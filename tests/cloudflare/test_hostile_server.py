@@ -328,10 +328,10 @@ def test_an_envelope_404_keeps_its_plain_sentence() -> None:
 
 def _paged_with(ratelimit: Callable[[int], str]) -> Behaviour:
     def answer(seen: Seen) -> Iterator[bytes]:
+        # No totals: pages are read one after another, each answer seen before the next.
         page = int(seen.target.split("page=")[1].split("&")[0])
-        item = {"id": f"{page:032x}", "name": "n", "type": "standard"}
-        info = {"page": page, "per_page": 1, "total_pages": 6}
-        yield envelope([item], extra=f"Ratelimit: {ratelimit(page)}", info=info)
+        items = [{"id": f"{page:032x}", "name": "n", "type": "standard"}] if page <= 6 else []
+        yield envelope(items, extra=f"Ratelimit: {ratelimit(page)}", info={"page": page})
 
     return answer
 
