@@ -43,6 +43,8 @@ Status = Literal["done", "failed", "not_started"]
 # A recreate right after a delete may meet the name still being released.
 RECREATE_ATTEMPTS = 3
 RECREATE_PAUSE_S = 1.0
+# A replace as one limiter unit: the delete, the create and the create's first retry.
+REPLACE_CALLS = 3
 
 
 @dataclass
@@ -115,24 +117,35 @@ class Applier:
                 self._writes_later.add(a.worker)
         report = ApplyReport()
         slots = asyncio.Semaphore(self.client.config.concurrency)
-        for _, group in groupby(plan.actions, key=lambda a: action_rank(a)[0]):
-            actions = list(group)
-            if self._stop:
-                report.outcomes += [self._emit(Outcome(a, "not_started")) for a in actions]
-                continue
-            if actions[0].kind == "worker_secret":
-                batches = groupby(actions, key=lambda a: a.worker)
-                done = await asyncio.gather(
-                    *(self._guarded_batch(list(b), slots) for _, b in batches)
-                )
-                report.outcomes += [o for batch in done for o in batch]
-                continue
-            results = await asyncio.gather(*(self._guarded(a, slots) for a in actions))
-            report.outcomes += results
+        self.client.limiter.announce(sum(map(action_calls, plan.actions)), "apply")
+        swap = store_swap_length(plan.actions)
+        if swap:
+            # The store swap as one limiter unit: from the first delete to the last secret
+            # created in the new store, nothing waits for the budget half-way.
+            async with self.client.unit(sum(map(action_calls, plan.actions[:swap]))):
+                await self._run_groups(plan.actions[:swap], slots, report)
+        await self._run_groups(plan.actions[swap:], slots, report)
         if self._cache_changes:
             cache = ScriptCache.open(self.client.config.cache_dir, self.account)
             cache.record(self.account, self._cache_changes)
         return report
+
+    async def _run_groups(
+        self, actions: list[Action], slots: asyncio.Semaphore, report: ApplyReport
+    ) -> None:
+        for _, group in groupby(actions, key=lambda a: action_rank(a)[0]):
+            batch = list(group)
+            if self._stop:
+                report.outcomes += [self._emit(Outcome(a, "not_started")) for a in batch]
+                continue
+            if batch[0].kind == "worker_secret":
+                batches = groupby(batch, key=lambda a: a.worker)
+                done = await asyncio.gather(
+                    *(self._guarded_batch(list(b), slots) for _, b in batches)
+                )
+                report.outcomes += [o for outcomes in done for o in outcomes]
+                continue
+            report.outcomes += await asyncio.gather(*(self._guarded(a, slots) for a in batch))
 
     async def _guarded_batch(
         self, actions: list[Action], slots: asyncio.Semaphore
@@ -329,17 +342,20 @@ class Applier:
         """Delete then create, back to back; a failed recreate is retried, then reported loudly."""
         prepared = self._comment_and_value(desired)  # read the value before deleting anything
         label = f"{desired.store}/{desired.name}"
-        await self.client.delete_secret(self.account, store_id, live_id)
-        self._absent_now.add(label)
-        for attempt in range(RECREATE_ATTEMPTS):
-            try:
-                await self._create_secret(store_id, desired, prepared, replacing=live_id)
-                self._absent_now.discard(label)
-                return
-            except ReconcilerError as exc:
-                if attempt == RECREATE_ATTEMPTS - 1:
-                    await self._raise_absent_or_present(store_id, desired, live_id, exc)
-                await asyncio.sleep(self.recreate_pause_s * (attempt + 1))
+        # Budget and a slot for the whole replace are taken before the delete is sent, so
+        # the limiter never holds the create back while the secret is absent.
+        async with self.client.unit(REPLACE_CALLS):
+            await self.client.delete_secret(self.account, store_id, live_id)
+            self._absent_now.add(label)
+            for attempt in range(RECREATE_ATTEMPTS):
+                try:
+                    await self._create_secret(store_id, desired, prepared, replacing=live_id)
+                    self._absent_now.discard(label)
+                    return
+                except ReconcilerError as exc:
+                    if attempt == RECREATE_ATTEMPTS - 1:
+                        await self._raise_absent_or_present(store_id, desired, live_id, exc)
+                    await asyncio.sleep(self.recreate_pause_s * (attempt + 1))
 
     async def _raise_absent_or_present(
         self, store_id: str, desired: Secret, live_id: str, cause: ReconcilerError
@@ -444,6 +460,38 @@ class Applier:
             await self.client.patch_script_annotations(
                 self.account, worker, {SECRETS_ANNOTATION: record}
             )
+
+
+def action_calls(action: Action) -> int:
+    """API calls an action makes when all goes well, plus a create's first retry."""
+    if action.action == "delete":
+        return 3 if action.kind == "store" else 1  # a store delete may need list + force
+    if action.kind == "worker":
+        return 2  # the upload, then the tag recording its etag
+    if action.kind == "secret" and action.action in ("replace", "adopt"):
+        return REPLACE_CALLS
+    return 2 if action.action == "create" else 1
+
+
+def store_swap_length(actions: list[Action]) -> int:
+    """How many leading actions form a store swap (0: none).
+
+    Under the store limit the plan deletes the old store (and its secrets) before it
+    creates the new one; the swap runs until the secrets group after the create ends.
+    """
+    first_create = next(
+        (i for i, a in enumerate(actions) if a.kind == "store" and a.action == "create"), None
+    )
+    if first_create is None or not any(
+        a.kind == "store" and a.action == "delete" for a in actions[:first_create]
+    ):
+        return 0
+    end = first_create
+    while end < len(actions) and actions[end].kind in ("store", "secret"):
+        if actions[end].action == "delete":
+            break
+        end += 1
+    return end
 
 
 async def apply_plan(

@@ -269,6 +269,11 @@ def _logging(verbosity: int) -> None:
     logging.basicConfig(
         level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
     )
+    # Every wait for the rate limit is named, as a plain line (on a terminal and in CI).
+    waits = logging.getLogger("reconciler.wait")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    waits.handlers, waits.propagate = [handler], False
     # Our client logs each call (method, path, status); httpx's and asyncio's lines add noise.
     for noisy in ("httpx", "httpcore", "asyncio"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

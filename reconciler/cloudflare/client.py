@@ -8,6 +8,7 @@ request shapes, which failures are "already gone", how a create is checked.
 from __future__ import annotations
 
 import json
+from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +26,7 @@ from reconciler.cloudflare.models import (
     parse_many,
     parse_one,
 )
+from reconciler.cloudflare.ratelimit import RateLimiter
 from reconciler.cloudflare.transport import ApiTransport, RetryEvent
 from reconciler.cloudflare.upload import WorkerUpload
 from reconciler.errors import ApiError
@@ -52,6 +54,15 @@ class CloudflareClient:
     @property
     def retries(self) -> list[RetryEvent]:
         return self._t.retries
+
+    @property
+    def limiter(self) -> RateLimiter:
+        """The token's budget as this run sees it (waits, forecasts)."""
+        return self._t.limiter
+
+    def unit(self, calls: int) -> AbstractAsyncContextManager[None]:
+        """Requests that must run back to back: their budget and a slot are taken first."""
+        return self._t.limiter.unit(calls)
 
     async def __aenter__(self) -> CloudflareClient:
         return self

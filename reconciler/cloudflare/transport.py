@@ -95,11 +95,12 @@ class ApiTransport:
         self.config = config
         self.request_count = 0
         self.retries: list[RetryEvent] = []
-        self._limiter = RateLimiter(config.rate_limit, config.rate_window_s)
+        self.limiter = RateLimiter(
+            config.rate_limit, config.rate_window_s, concurrency=config.concurrency
+        )
         self.wait_budget = WaitBudget(config.backoff.max_total_wait_s)
         # Until when the server last said its budget is spent (monotonic; 0: it was not).
         self._spent_until = 0.0
-        self._slots = asyncio.Semaphore(config.concurrency)
         transport = config.transport or httpx.AsyncHTTPTransport(
             http1=True,
             http2=False,
@@ -261,14 +262,15 @@ class ApiTransport:
             error: ApiError
             retry_after: float | None = None
             try:
-                async with self._slots:
-                    # Inside the slot: a request queued for a slot must still honour a
-                    # pause (Retry-After) that began while it waited.
-                    await self._limiter.acquire()
+                # A slot, then the budget (so a request queued for a slot still honours a
+                # pause that began while it waited); the answer's rate headers are read
+                # while the request still counts as in flight.
+                async with self.limiter.request():
                     self.request_count += 1
                     response = await self._exchange(
                         method, path, params=params, json=json, files=files, headers=headers
                     )
+                    retry_after = self.limiter.observe(response.headers)
             except _NOT_SENT as exc:
                 error = self._located(transport_error(exc, method, path))
                 reason, retryable = "connect", True
@@ -279,7 +281,6 @@ class ApiTransport:
                     raise Ambiguous(error) from None
             else:
                 log.info("%s %s -> %d", method, path, response.status_code)
-                retry_after = self._limiter.observe(response.headers)
                 if response.is_success:
                     return response
                 status = response.status_code
@@ -288,7 +289,7 @@ class ApiTransport:
                 if status == 429:
                     retryable = True
                     wait = retry_after if retry_after is not None else self.backoff_delay(attempt)
-                    self._limiter.pause_for(min(wait, self.config.backoff.max_retry_after_s))
+                    self.limiter.pause_for(min(wait, self.config.backoff.max_retry_after_s))
                 elif status >= 500:
                     retryable = idempotent
                     if not idempotent:

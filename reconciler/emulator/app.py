@@ -12,6 +12,7 @@ import base64
 import hashlib
 import json
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,6 +90,8 @@ class Emulator:
                     "path": _clip(request.url.path),
                     "query": _clip(request.url.query),
                     "status": response.status_code,
+                    # When the answer was ready (monotonic seconds): gaps between requests.
+                    "at": time.monotonic(),
                 }
             )
         return response
