@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
@@ -23,11 +24,11 @@ from typing import Literal, NoReturn
 from reconciler.apply_guard import refuse_unsafe
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.codetag import code_tag, tags_to_write
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.markers import (
     SECRETS_ANNOTATION,
-    WORKER_TAG,
     format_comment,
     format_secrets_record,
     parse_comment,
@@ -38,6 +39,7 @@ from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
 from reconciler.state import Secret, State
 
+log = logging.getLogger("reconciler.apply")
 SecretUpdate = Literal["replace", "patch"]
 Status = Literal["done", "failed", "not_started"]
 # A recreate right after a delete may meet the name still being released.
@@ -392,19 +394,37 @@ class Applier:
             n: self._secret_value(action.name, n) for n in self._secret_writes.get(worker.name, [])
         }
         record = self._secrets_record(worker.name)
+        live = self.live.workers.get(worker.name)
+        existing = live.tags if live is not None else ()
         upload = build_upload(
             worker,
             self._store_ids,
-            tags=[WORKER_TAG],
+            tags=tags_to_write(existing),
             secrets=values,
             annotations={SECRETS_ANNOTATION: record} if record is not None else None,
         )
         result = await self.client.upload_script(self.account, action.name, upload)
-        live = self.live.workers.get(worker.name)
         if not worker.secrets and not (live is not None and live.secrets):
             # The cache holds what a settings read returns; an upload's own bindings would
             # carry secret text and miss the secrets it keeps, so those workers are re-read.
             self._cache_changes[action.name] = upload_entry(result, upload, worker.script_digest)
+        await self._tag_code(action.name, existing, result.etag, worker.script_digest)
+
+    async def _tag_code(
+        self, name: str, existing: tuple[str, ...], etag: str | None, digest: str
+    ) -> None:
+        """Record the etag our upload left, so a cold plan can skip reading the code.
+
+        Only a saving: when it fails, the next plan reads the code in full.
+        """
+        tag = code_tag(etag, digest) if etag else None
+        tags = tags_to_write(existing, tag)
+        if tag is None or tag not in tags:
+            return
+        try:
+            await self.client.set_script_tags(self.account, name, tags)
+        except ApiError as exc:
+            log.warning("worker %s: the code tag was not written (%s)", name, exc)
 
     # --- worker script secrets -------------------------------------------
 

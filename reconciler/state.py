@@ -114,6 +114,8 @@ class Worker:
     etag: str | None = None
     modified_on: str | None = None
     location: Location | None = field(default=None, compare=False)
+    # Live only: the script's tags, ours and others' (others' are kept on upload).
+    tags: tuple[str, ...] = field(default=(), compare=False)
 
 
 @dataclass

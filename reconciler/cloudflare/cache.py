@@ -1,8 +1,9 @@
 """Per-script read cache: lets an unchanged worker skip its settings and content reads.
 
-One file per account under the cache directory; an entry is used only while the
-script's `etag` and `modified_on` (from the cheap list call) both still match,
-so any upload or settings change made out of band invalidates it. The cache
+One file per account under the cache directory; an entry's settings are used only
+while the script's `etag` and `modified_on` (from the cheap list call) both still
+match, so any upload or settings change made out of band invalidates them; its code
+digest is used while the `etag` (the API's hash of the content) matches. The cache
 holds the settings the API returned (no secret values: `secret_text` bindings
 come back without their text) and the content digest, never the code itself.
 Files are 0600 in a 0700 directory.
@@ -71,6 +72,16 @@ class ScriptCache:
         if entry.digest is None:
             return None
         return entry
+
+    def digest_for(self, script: str, etag: str | None) -> str | None:
+        """The code digest while the `etag` (the API's hash of the content) is unchanged.
+
+        Settings may have changed (they move `modified_on`, not the content); the code not.
+        """
+        entry = self._entries.get(script)
+        if etag is None or entry is None or entry.etag != etag:
+            return None
+        return entry.digest
 
     def put(self, script: str, entry: CachedScript) -> None:
         self._fresh[script] = entry

@@ -228,6 +228,11 @@ class CloudflareClient:
         response = await self._t.send("GET", path, idempotent=True, headers={"Accept": "*/*"})
         return decode_content(response)
 
+    async def set_script_tags(self, account: str, name: str, tags: list[str]) -> None:
+        """Replace the script's tags (non-versioned script settings; the code stays)."""
+        path = _w(account, f"/scripts/{_q(name)}/script-settings")
+        await self._call("PATCH", path, json={"tags": tags})
+
     async def upload_script(self, account: str, name: str, upload: WorkerUpload) -> UploadResult:
         # PUT replaces the whole script: sending it twice leaves the same state.
         path = _w(account, f"/scripts/{_q(name)}")

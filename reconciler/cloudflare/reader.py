@@ -1,9 +1,13 @@
 """Read an account into the shared `State` model, with as few calls as possible.
 
 Calls: stores (paged), secrets of each store (paged, 100 a page), quota, the
-workers list, then per worker only what the list lacks (settings for bindings,
-content for the code digest), skipped when the cache says the worker is
-unchanged. Everything independent runs concurrently; the client bounds it.
+workers list, then per worker only what the list lacks: settings for bindings,
+content for the code digest. Both are skipped when the cache's entry still
+matches the listed `etag` and `modified_on`; the content alone is skipped when the
+code digest is known for the listed `etag`, from the cache or from the code tag
+our last upload wrote (`codetag.py`; docs/cheap-reads.md says what each skipped
+read could and could not miss). Everything independent runs concurrently; the
+client bounds it.
 
 Live workers carry the code digest, not the code (`Worker.modules` is empty).
 Script secrets (`secret_text`) come from the settings too: their names, and the
@@ -22,6 +26,7 @@ from pydantic import ValidationError
 
 from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.codetag import digest_from_tags
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
 from reconciler.cloudflare.upload import detect_format
 from reconciler.markers import SECRETS_ANNOTATION, WORKER_TAG, parse_comment, parse_secrets_record
@@ -64,6 +69,7 @@ async def read_live(
     for secret in secrets:
         state.secrets[secret.key] = secret
     store_names = {s.id: s.name for s in stores}
+    client.limiter.announce(sum(_calls_for(r, cache) for r in scripts), "reading the account")
     workers = await asyncio.gather(
         *(_read_worker(client, account_id, r, cache, store_names) for r in scripts)
     )
@@ -106,10 +112,23 @@ async def _read_worker(
     cached = cache.get(record.id, record.etag, record.modified_on)
     settings = _cached_settings(cached)
     fmt_hint: WorkerFormat | None = None
+    digest: str | None
     if cached is not None and settings is not None:
         digest = cached.digest
+    elif (digest := _known_digest(record, cache, record.tags)) is not None:
+        settings = await client.get_script_settings(account_id, record.id)
+    elif record.tags is None:
+        # The list said nothing about tags: the settings carry them.
+        settings = await client.get_script_settings(account_id, record.id)
+        digest = _known_digest(record, cache, settings.tags)
+        if digest is None:
+            digest, fmt_hint = await _fetch_code(client, account_id, record.id)
     else:
-        settings, digest, fmt_hint = await _fetch_worker(client, account_id, record.id)
+        settings, (digest, fmt_hint) = await asyncio.gather(
+            client.get_script_settings(account_id, record.id),
+            _fetch_code(client, account_id, record.id),
+        )
+    assert settings is not None  # every branch above had or read them
     if record.etag is not None and record.modified_on is not None:
         cache.put(
             record.id,
@@ -136,6 +155,7 @@ async def _read_worker(
         managed=WORKER_TAG in tags,
         etag=record.etag,
         modified_on=record.modified_on,
+        tags=tuple(tags),
     )
 
 
@@ -149,17 +169,27 @@ def _cached_settings(cached: CachedScript | None) -> ScriptSettings | None:
         return None
 
 
-async def _fetch_worker(
+def _known_digest(record: ScriptRecord, cache: ScriptCache, tags: list[str] | None) -> str | None:
+    """The code digest for the listed etag without reading the code, if we can prove it."""
+    return cache.digest_for(record.id, record.etag) or digest_from_tags(tags or [], record.etag)
+
+
+def _calls_for(record: ScriptRecord, cache: ScriptCache) -> int:
+    """Reads `_read_worker` will make for this script (for the up-front estimate)."""
+    cached = cache.get(record.id, record.etag, record.modified_on)
+    if cached is not None and _cached_settings(cached) is not None:
+        return 0
+    return 1 if _known_digest(record, cache, record.tags) is not None else 2
+
+
+async def _fetch_code(
     client: CloudflareClient, account_id: str, name: str
-) -> tuple[ScriptSettings, str, WorkerFormat | None]:
-    settings, modules = await asyncio.gather(
-        client.get_script_settings(account_id, name),
-        client.get_script_content(account_id, name),
-    )
+) -> tuple[str, WorkerFormat | None]:
+    modules = await client.get_script_content(account_id, name)
     fmt: WorkerFormat | None = None
     if modules:
         fmt = detect_format(modules[0].content.decode("utf-8", "replace"))
-    return settings, script_digest(modules), fmt
+    return script_digest(modules), fmt
 
 
 def _secrets(settings: ScriptSettings) -> tuple[WorkerSecret, ...]:

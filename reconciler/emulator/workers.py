@@ -184,6 +184,28 @@ def delete(ctx: Ctx) -> Reply:
     return Reply(result=None)
 
 
+def put_content(ctx: Ctx) -> Reply:
+    """`PUT …/content`: new code (metadata names only the entry part); bindings and
+    settings stay as they are. A new deployed version, so `etag` and `modified_on` move."""
+    doc = scripts.require(ctx, ctx.params["script_name"])
+    up = scripts.parse_upload(ctx.parts())
+    current = scripts.current_version(ctx, doc)
+    version = scripts.new_version(
+        ctx,
+        doc["id"],
+        None,
+        modules=up.modules,
+        main=up.main_module,
+        body=up.body_part,
+        new_bindings=current["bindings"],
+        keep_types=set(),
+        settings=scripts.settings_from(current, {}),
+        strict_inherit=True,
+    )
+    deployed, _ = scripts.deploy(ctx, doc["id"], version)
+    return Reply(result=scripts.list_item(ctx, deployed))
+
+
 def get_settings(ctx: Ctx) -> Reply:
     doc = scripts.require(ctx, ctx.params["script_name"])
     return Reply(result=scripts.settings_json(ctx, doc))
@@ -346,6 +368,7 @@ ROUTES: list[Route] = [
     route("GET", f"{_W}/{{script_name}}", download, "workers"),
     route("DELETE", f"{_W}/{{script_name}}", delete, "workers"),
     route("GET", f"{_W}/{{script_name}}/content/v2", download, "workers"),
+    route("PUT", f"{_W}/{{script_name}}/content", put_content, "workers"),
     route("GET", f"{_W}/{{script_name}}/settings", get_settings, "workers"),
     route("PATCH", f"{_W}/{{script_name}}/settings", patch_settings, "workers"),
     route("GET", f"{_W}/{{script_name}}/script-settings", get_script_settings, "workers"),

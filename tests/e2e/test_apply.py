@@ -30,7 +30,18 @@ def test_quick_start_from_empty_then_no_changes(env: Env) -> None:
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
     assert "No changes." in plan.output
-    # Apply remembered what it uploaded: the plan reads no worker one by one.
+    # Apply remembered what it uploaded and tagged it with the upload's etag: the plan reads
+    # no code. Writing that tag moved modified_on, so each uploaded worker's settings are
+    # read once (the cache cannot prove them), and after that nothing one by one.
+    paths = [r["path"] for r in env.inspect("requests")]
+    assert not [p for p in paths if p.endswith("/content/v2")], paths
+    assert sorted(p.rsplit("/", 2)[-2] for p in paths if p.endswith("/settings")) == [
+        "hello-classic",
+        "payments-api",
+    ]
+    assert all(any(t.startswith("reconciler-code-") for t in w["tags"]) for w in state["scripts"])
+    env.clear_log()
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
     paths = [r["path"] for r in env.inspect("requests")]
     assert not [p for p in paths if p.endswith(("/settings", "/content/v2"))], paths
 

@@ -67,6 +67,8 @@ def test_request_log_in_order_and_clear(api: Api) -> None:
     api.req("GET", f"{A}/workers/scripts/missing")
     api.req("GET", "/client/v4/nowhere")
     log = api.c.get("/__emulator/requests").json()
+    times = [entry.pop("at") for entry in log]
+    assert times == sorted(times), "each entry says when its answer was ready"
     assert log == [
         {"method": "GET", "path": "/client/v4/accounts", "query": "page=1", "status": 200},
         {"method": "GET", "path": f"{A}/workers/scripts/missing", "query": "", "status": 404},
