@@ -96,6 +96,18 @@ def sent_while_blocked(exchanges: list[Exchange]) -> list[Exchange]:
     return [e for e in exchanges if any(start < e.sent < end for start, end in blocked)]
 
 
+def use_up_the_budget(srv: EmulatorServer) -> None:
+    """Another client on the same token passes its limit: the token is blocked for a window.
+
+    A run keeps within the budget the API reports, so a storm needs someone else.
+    """
+    headers = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+    for _ in range(1000):
+        if httpx.get(f"{srv.base_url}/accounts", headers=headers).status_code == 429:
+            return
+    raise AssertionError("the emulator's rate limit never answered 429")
+
+
 @pytest.fixture
 def manifests(tmp_path: Path) -> ManifestSet:
     return load_manifests([str(write_manifests(tmp_path / "m", workers=24, secrets=10))])
@@ -106,6 +118,7 @@ def test_429_storm_during_apply_waits_as_told_and_finishes(manifests: ManifestSe
         {"faults": {"rate_limit": {"requests": 12, "window_s": 1.0}}}
     )
     with EmulatorServer(config=emulator) as srv:
+        use_up_the_budget(srv)
         recorder = RecordingTransport()
         _, ok = asyncio.run(plan_and_apply(config(srv, transport=recorder), manifests))
         assert ok
@@ -115,11 +128,16 @@ def test_429_storm_during_apply_waits_as_told_and_finishes(manifests: ManifestSe
 
 
 def test_429_storm_during_a_cold_read_waits_as_told(manifests: ManifestSet) -> None:
-    """Many reads queue at once here: none may leave while the server said to wait."""
+    """Many reads queue at once here: none may leave while the server said to wait.
+
+    Another client has just used up the token's budget (the run's own budget keeping
+    never overruns it alone), so the run starts into a blocked token.
+    """
     with EmulatorServer() as srv:
         _, ok = asyncio.run(plan_and_apply(config(srv), manifests))
         assert ok
         set_faults(srv, rate_limit={"requests": 12, "window_s": 1.0})
+        use_up_the_budget(srv)
         recorder = RecordingTransport()
         plan, _ = asyncio.run(plan_and_apply(config(srv, transport=recorder), manifests))
         assert not plan.has_changes
