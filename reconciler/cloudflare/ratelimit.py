@@ -129,6 +129,10 @@ class RateLimiter:
                 wait, reason = server, RATE_LIMIT_REASON
         return wait, reason
 
+    def note_wait(self, seconds: float, reason: str) -> None:
+        """A wait imposed outside the limiter (a retry after a 429): counted and named."""
+        self._waiting(seconds, reason, self._clock())
+
     def _waiting(self, seconds: float, reason: str, now: float) -> None:
         self.waits.append(Wait(seconds, reason))
         until = now + seconds

@@ -143,6 +143,8 @@ class ApiTransport:
             delay, f"{method} {path} answered {reason}{asked} and a retry would wait {delay:.0f} s"
         )
         self.retries.append(RetryEvent(method, path, attempt + 1, reason, delay))
+        if reason == "HTTP 429":
+            self.limiter.note_wait(delay, "the API rate limit (429 Too Many Requests)")
         log.info("retrying %s %s in %.2fs (%s)", method, path, delay, reason)
         await asyncio.sleep(delay)
 

@@ -23,7 +23,8 @@ from .conftest import EXAMPLES
 GITHUB = sorted((EXAMPLES / "github-actions").glob("*.yml"))
 GITLAB = EXAMPLES / "gitlab-ci" / ".gitlab-ci.yml"
 SHELL_STOP = {"|", "||", "&&", ";", ")", "then", "fi", "do", "done"}
-PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+@[0-9a-f]{40}$")
+# owner/repo@sha, or an action in a sub-directory (actions/cache/restore@sha).
+PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}$")
 # Not on the package index: our distribution from its git repository at a release tag.
 INSTALL = 'pip install "cf-reconciler @ git+${RECONCILER_GIT}@${RECONCILER_TAG}"'
 
@@ -220,3 +221,33 @@ def test_drift_runs_on_a_schedule_fails_on_exit_2_and_uploads_the_report() -> No
     gitlab = _load(GITLAB)
     assert gitlab["drift"]["artifacts"]["when"] == "always"
     assert gitlab["drift"]["rules"][0]["if"].startswith('$CI_PIPELINE_SOURCE == "schedule"')
+
+
+def _cache_steps(name: str) -> list[dict[str, Any]]:
+    doc = _load(EXAMPLES / "github-actions" / name)
+    (job,) = doc["jobs"].values()
+    return [s for s in job["steps"] if "actions/cache" in s.get("uses", "")]
+
+
+def test_read_cache_is_kept_and_pull_requests_never_feed_main() -> None:
+    """Plan (pull request) restores its own or main's and saves as its own; apply restores
+    main's only and saves nothing; drift (main) restores and saves main's."""
+    acct = "${{ vars.CLOUDFLARE_ACCOUNT_ID }}"
+    (plan,) = _cache_steps("reconciler-plan.yml")
+    (apply,) = _cache_steps("reconciler-apply.yml")
+    (drift,) = _cache_steps("reconciler-drift.yml")
+    for step in (plan, apply, drift):
+        assert step["with"]["path"] == ".reconciler/cache"
+    assert plan["uses"].split("@")[0] == "actions/cache"
+    assert plan["with"]["key"].startswith(f"reconciler-read-{acct}-pr-")
+    assert apply["uses"].split("@")[0] == "actions/cache/restore", "apply never saves"
+    assert drift["uses"].split("@")[0] == "actions/cache"
+    assert drift["with"]["key"].startswith(f"reconciler-read-{acct}-main-")
+    for step in (apply, drift):
+        assert step["with"]["restore-keys"].splitlines() == [f"reconciler-read-{acct}-main-"]
+    gitlab = yaml.safe_load(GITLAB.read_text())
+    assert gitlab["apply"]["cache"]["key"] == gitlab["drift"]["cache"]["key"]
+    assert "$CI_DEFAULT_BRANCH" in gitlab["apply"]["cache"]["key"]
+    assert "$CI_COMMIT_REF_SLUG" in gitlab["plan"]["cache"]["key"]
+    for job in ("plan", "apply", "drift"):
+        assert gitlab[job]["cache"]["paths"] == [".reconciler/cache/"]

@@ -1,0 +1,111 @@
+"""The GitOps cycle back to back under the real rate limit: pull-request plan, merge apply of
+one changed secret, drift; each job a fresh CLI process in its own directory (a fresh runner).
+
+An account of 500 workers and 200 secrets is set up with the emulator's limit lifted; then
+the emulator enforces Cloudflare's limit (1200 requests / 300 s per token) at 100 ms
+latency and the three jobs run one after another, as the example workflows do:
+
+* cold: every job starts with an empty `.reconciler/cache` (no CI cache);
+* cached: every job restores the cache the previous job saved (the recipes' CI cache; the
+  first job restores the one a drift job left before the cycle).
+
+Prints per job: API calls, wall time, limiter waits (the lines the CLI prints), 429 answers.
+
+    .venv/bin/python benchmarks/gitops_cycle.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks._common import (
+    ServedEmulator,
+    api_calls,
+    cli_env,
+    emulator_config,
+    run_cli,
+    served_emulator,
+    table,
+    write_manifests,
+)
+
+LIMIT, WINDOW_S, LATENCY_MS = 1200, 300.0, 100
+CACHE = Path(".reconciler/cache")
+
+
+def job(
+    emu: ServedEmulator, name: str, args: list[str], cwd: Path, restore: Path | None
+) -> list[object]:
+    """One CI job in a fresh directory; `restore`: the job directory whose cache it restores."""
+    cwd.mkdir(parents=True)
+    if restore is not None and (restore / CACHE).exists():
+        shutil.copytree(restore / CACHE, cwd / CACHE)
+    emu.clear_requests()
+    run = run_cli(args, cwd=cwd, env=cli_env(emu), timeout_s=1200)
+    if run.returncode not in (0, 2):
+        raise SystemExit(f"{name} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
+    log = emu.requests()
+    waits = [line for line in run.stderr.splitlines() if line.startswith("waiting ")]
+    n429 = sum(1 for r in log if r.get("status") == 429)
+    print(f"  {name}: {api_calls(log)} calls, {run.seconds:.1f} s, waits {waits}, {n429} x 429")
+    return [name, api_calls(log), f"{run.seconds:.1f}", len(waits), n429]
+
+
+def cycle(base: Path, workers: int, secrets: int, cached: bool) -> list[list[object]]:
+    manifests = write_manifests(base / "repo", workers=workers, secrets=secrets)
+    with served_emulator(base / "emulator", emulator_config(max_secrets=1000)) as emu:
+        setup = run_cli(
+            ["apply", str(manifests), "--auto-approve"], cwd=base, env=cli_env(emu), timeout_s=1200
+        )
+        if setup.returncode != 0:
+            raise SystemExit(f"setup failed:\n{setup.stderr[-2000:]}")
+        seed = base / "jobs" / "0-previous-drift"
+        job(emu, "previous drift (not counted)", ["drift", str(manifests)], seed, None)
+        emu.set_faults(rate_limit={"requests": LIMIT, "window_s": WINDOW_S}, latency_ms=LATENCY_MS)
+        # The pull request changes one secret's value.
+        write_manifests(manifests, workers=workers, secrets=secrets, rotate=1)
+        jobs = base / "jobs"
+        plan_dir, apply_dir, drift_dir = jobs / "1-plan", jobs / "2-apply", jobs / "3-drift"
+        plan_args = ["plan", str(manifests), "--format", "markdown", "--out", "plan.json"]
+        rows = [job(emu, "PR plan", plan_args, plan_dir, seed if cached else None)]
+        # The apply job downloads the plan artifact; here it reads it where the plan job left it.
+        apply_args = ["apply", str(manifests), "--plan", str(plan_dir / "plan.json")]
+        rows.append(job(emu, "merge apply", apply_args, apply_dir, plan_dir if cached else None))
+        drift_args = ["drift", str(manifests)]
+        rows.append(job(emu, "drift", drift_args, drift_dir, apply_dir if cached else None))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="50 workers, 20 secrets")
+    args = parser.parse_args()
+    workers, secrets = (50, 20) if args.quick else (500, 200)
+    out = []
+    with tempfile.TemporaryDirectory(prefix="gitops-cycle-") as tmp:
+        for cached in (True, False):
+            label = "cache carried job to job" if cached else "cold (fresh directories)"
+            print(label, flush=True)
+            rows = cycle(Path(tmp) / ("cached" if cached else "cold"), workers, secrets, cached)
+            total_calls = sum(int(str(r[1])) for r in rows)
+            total_s = sum(float(str(r[2])) for r in rows)
+            waits = sum(int(str(r[3])) for r in rows)
+            n429 = sum(int(str(r[4])) for r in rows)
+            out += [[label, *r] for r in rows]
+            out.append([label, "**cycle**", total_calls, f"{total_s:.1f}", waits, n429])
+    print()
+    print(
+        f"{workers} workers + {secrets} secrets, {LATENCY_MS} ms latency, "
+        f"limit {LIMIT} / {WINDOW_S:g} s, one token shared by the jobs"
+    )
+    print(table(["cache", "job", "API calls", "wall time (s)", "limiter waits", "429"], out))
+
+
+if __name__ == "__main__":
+    main()
