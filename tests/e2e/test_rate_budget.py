@@ -34,4 +34,4 @@ def test_a_run_after_another_waits_for_the_reset_and_says_so(tight: Env) -> None
     assert re.search(r"^waiting \d+ s for the API rate limit$", result.output, re.M), result.output
     statuses = [r["status"] for r in tight.inspect("requests")]
     assert 429 not in statuses, "the second run started from the budget the first one left"
-    assert len(statuses) > 2 * LIMIT, "the runs needed more than two windows"
+    assert len(statuses) > LIMIT, "the runs needed more than one window"
