@@ -2,6 +2,11 @@
 runs, against the same kind of served emulator (a fresh one each), new workers first, then
 a redeploy with changed code. Prints API calls per worker and wall time, and the ratios.
 
+Every reconciler figure says its cache state: "new" runs in a fresh directory (cold);
+the redeploy runs twice, once in the directory of the run before it (warm: that apply's
+read cache) and once, with the code changed again, in a fresh directory (cold, as a CI
+runner without a cache). wrangler keeps no such cache.
+
 The workers are identical for both tools: an ES module and one plain-text variable.
 wrangler is the pinned copy in tests/wrangler (`npm ci --prefix tests/wrangler`).
 
@@ -104,16 +109,25 @@ def main() -> None:
             for generation, phase in enumerate(("new", "redeploy")):
                 projects = wrangler_projects(base / "wrangler", workers, generation)
                 results[phase]["wrangler"] = wrangler_round(emu, projects, base / "home")
+        reconciler: list[tuple[str, str, tuple[int, float]]] = []
         with served_emulator(base / "emu-reconciler", emulator_config()) as emu:
             manifests = base / "manifests"
-            for generation, phase in enumerate(("new", "redeploy")):
+            runs = [
+                ("new", "cold", "job-1"),
+                ("redeploy", "warm", "job-1"),
+                ("redeploy", "cold", "job-2"),
+            ]
+            for generation, (phase, cache, job) in enumerate(runs):
                 regenerate(manifests, workers, generation)
-                results[phase]["reconciler"] = reconciler_round(emu, manifests, base)
-        for phase, by_tool in results.items():
-            (w_calls, w_s), (r_calls, r_s) = by_tool["wrangler"], by_tool["reconciler"]
+                cwd = base / job
+                cwd.mkdir(exist_ok=True)
+                reconciler.append((phase, cache, reconciler_round(emu, manifests, cwd)))
+        for phase, cache, (r_calls, r_s) in reconciler:
+            w_calls, w_s = results[phase]["wrangler"]
             rows.append(
                 [
                     f"{workers} workers, {phase}",
+                    cache,
                     f"{w_calls / workers:.2f}",
                     f"{r_calls / workers:.2f}",
                     f"{w_calls / r_calls:.1f}x",
@@ -123,7 +137,7 @@ def main() -> None:
                 ]
             )
             print(
-                f"{phase}: wrangler {w_calls} calls in {w_s:.1f} s; "
+                f"{phase} ({cache} cache): wrangler {w_calls} calls in {w_s:.1f} s; "
                 f"reconciler {r_calls} calls in {r_s:.2f} s",
                 flush=True,
             )
@@ -132,6 +146,7 @@ def main() -> None:
         table(
             [
                 "run",
+                "reconciler cache",
                 "wrangler calls/worker",
                 "reconciler calls/worker",
                 "calls ratio",

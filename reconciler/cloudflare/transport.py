@@ -313,30 +313,61 @@ class ApiTransport:
         """All items of a page/per_page list.
 
         Follows `result_info` (stops after the last page it announces) and stops
-        on an empty page when the server gives no totals. A server that ignores
-        `?page` is caught: a page of items all seen before, or more than
-        `max_pages` pages, ends the read with an error.
+        on an empty page when the server gives no totals. When the first page
+        says how many there are (`total_pages`, or `total_count` / `per_page`),
+        the other pages are read concurrently; a last page still full then
+        reads on, one at a time, to the end. A server that ignores `?page` is
+        caught: a page of items all seen before, or more than `max_pages`
+        pages, ends the read with an error.
         """
         pages = PageGuard(path, self.config.max_pages)
-        for page in range(1, self.config.max_pages + 1):
-            query = {**(params or {}), "page": page, "per_page": per_page}
-            response = await self.send("GET", path, idempotent=True, params=query)
-            result = unwrap(response, "GET", path)
+        result, info = await self._page(path, 1, per_page, params)
+        if not result:
+            return pages.items
+        pages.add(1, result)
+        if _last_page(info, 1, per_page):
+            return pages.items
+        done = 1
+        known = _page_count(info, per_page)
+        if known is not None and 1 < known <= self.config.max_pages:
+            rest = await asyncio.gather(
+                *(self._page(path, n, per_page, params) for n in range(2, known + 1))
+            )
+            for n, (items, _) in enumerate(rest, start=2):
+                if items:
+                    pages.add(n, items)
+            done, (result, info) = known, rest[-1]
+            # The last page's own totals say whether the list grew while it was read.
+            if not result or _last_page(info, done, per_page):
+                return pages.items
+        for page in range(done + 1, self.config.max_pages + 1):
+            result, info = await self._page(path, page, per_page, params)
             if not result:
                 return pages.items
-            if not isinstance(result, list):
-                raise ApiError(
-                    status=response.status_code,
-                    codes=(),
-                    message="expected a list result",
-                    method="GET",
-                    path=path,
-                )
             pages.add(page, result)
-            info = (parse_body(response) or {}).get("result_info") or {}
             if _last_page(info, page, per_page):
                 return pages.items
         raise pages.too_many()
+
+    async def _page(
+        self, path: str, page: int, per_page: int, params: dict[str, Any] | None
+    ) -> tuple[list[Any], dict[str, Any]]:
+        """One page: its items and its `result_info`."""
+        query = {**(params or {}), "page": page, "per_page": per_page}
+        response = await self.send("GET", path, idempotent=True, params=query)
+        result = unwrap(response, "GET", path)
+        if not result:
+            return [], {}
+        if not isinstance(result, list):
+            raise ApiError(
+                status=response.status_code,
+                codes=(),
+                message="expected a list result",
+                method="GET",
+                path=path,
+            )
+        info = (parse_body(response) or {}).get("result_info") or {}
+        return result, info if isinstance(info, dict) else {}
 
     async def create_once(
         self,
@@ -407,6 +438,22 @@ class PageGuard:
 
     def _error(self, message: str) -> ApiError:
         return ApiError(status=200, codes=(), message=message, method="GET", path=self.path)
+
+
+def _page_size(info: dict[str, Any], per_page: int) -> int:
+    size = info.get("per_page")
+    return size if isinstance(size, int) and size > 0 else per_page
+
+
+def _page_count(info: dict[str, Any], per_page: int) -> int | None:
+    """How many pages the list has, if the page says (total_pages, else total_count)."""
+    total_pages = info.get("total_pages")
+    if isinstance(total_pages, int) and total_pages > 0:
+        return total_pages
+    total_count = info.get("total_count")
+    if isinstance(total_count, int) and total_count >= 0:
+        return max(1, -(-total_count // _page_size(info, per_page)))
+    return None
 
 
 def _last_page(info: dict[str, Any], page: int, per_page: int) -> bool:

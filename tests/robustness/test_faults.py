@@ -181,7 +181,8 @@ def test_a_20_percent_error_rate_converges_on_rerun(tmp_path: Path) -> None:
 
     with EmulatorServer() as srv:
         set_faults(srv, error_rate=0.2, seed=20)
-        for _ in range(20):
+        # Each failing run creates a few secrets first; the workers come once all exist.
+        for _ in range(60):
             stopped = attempt(max_retries=0) is False
             if stopped and 0 < len(srv.app.state.emulator.state()["scripts"]) < 50:
                 break
