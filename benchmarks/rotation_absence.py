@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import concurrent.futures
 import json
+import math
 import os
 import sys
 import tempfile
@@ -112,7 +113,7 @@ async def rotate(emu: ServedEmulator, manifests: Path, rotate_n: int) -> dict[st
     for _, step in events:
         now += step
         most = max(most, now)
-    p99 = absences[min(len(absences) - 1, int(0.99 * len(absences)))]
+    p99 = absences[max(0, math.ceil(0.99 * len(absences)) - 1)]  # nearest rank
     return {
         "rotated": len(spans),
         "calls": len(recorder.log),

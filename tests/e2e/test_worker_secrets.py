@@ -221,7 +221,11 @@ def test_a_code_change_reuploads_and_keeps_the_secrets(applied: Env) -> None:
     env.clear_log()
     code, out = _run(env, "apply", "--auto-approve")
     assert code == 0, out
-    assert env.writes() == [("PUT", f"/workers/scripts/{WORKER}")]
+    # The upload, then the tag recording its etag (docs/cheap-reads.md).
+    assert env.writes() == [
+        ("PUT", f"/workers/scripts/{WORKER}"),
+        ("PATCH", f"/workers/scripts/{WORKER}/script-settings"),
+    ]
     assert _secret_names(env) == ["API_KEY", "DB_URL"]
     code, out = _run(env, "plan", "--detailed-exitcode")
     assert code == 0, out
@@ -233,7 +237,11 @@ def test_a_code_change_with_a_value_change_is_one_upload(applied: Env) -> None:
     env.clear_log()
     code, out = _run(env, "apply", "--auto-approve", PAY_DB_URL="e2e-db-url-rotated")
     assert code == 0, out
-    assert env.writes() == [("PUT", f"/workers/scripts/{WORKER}")]
+    # The upload, then the tag recording its etag (docs/cheap-reads.md).
+    assert env.writes() == [
+        ("PUT", f"/workers/scripts/{WORKER}"),
+        ("PATCH", f"/workers/scripts/{WORKER}/script-settings"),
+    ]
     code, out = _run(env, "plan", "--detailed-exitcode", PAY_DB_URL="e2e-db-url-rotated")
     assert code == 0, out
 
