@@ -11,6 +11,7 @@ import pytest
 
 from reconciler.apply import Applier
 from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.ratelimit import RateLimiter
 from reconciler.errors import ApiError
 from reconciler.markers import SECRETS_ANNOTATION, parse_secrets_record
 from reconciler.plan.diff import compute_plan
@@ -45,6 +46,8 @@ class FakeClient:
     calls: list[tuple[str, ...]] = field(default_factory=list)
     annotations: dict[str, str] | None = None
     config: _Config = field(default_factory=_Config)
+    # The applier announces its expected calls to the client's limiter.
+    limiter: RateLimiter = field(default_factory=lambda: RateLimiter(1200, 300))
 
     async def put_script_secret(self, account: str, script: str, name: str, value: str) -> None:
         self.calls.append(("PUT secret", script, name))
