@@ -120,3 +120,34 @@ def test_markdown_and_json_show_the_worker_secret_like_the_others() -> None:
         "store": None,
         "worker": "api",
     }
+
+
+def test_without_a_key_values_are_not_compared_and_the_plan_says_so() -> None:
+    from reconciler.plan.diff import NO_KEY_WARNING
+
+    desired = state(
+        workers=[worker("api", secrets=[desired_worker_secret("api", n) for n in NAMES])]
+    )
+    live = live_state(
+        workers=[worker("api", secrets=[live_worker_secret("api", n, fp=None) for n in NAMES])]
+    )
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=None)
+    assert plan.actions == []
+    assert NO_KEY_WARNING in plan.warnings
+
+
+def test_a_worker_with_too_many_secrets_for_the_record_is_not_compared(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    names = [f"SECRET_WITH_A_LONG_NAME_{i:03d}" for i in range(40)]
+    for name in names:
+        monkeypatch.setenv(env_name("api", name), value_of(name))
+    desired = state(
+        workers=[worker("api", secrets=[desired_worker_secret("api", n) for n in names])]
+    )
+    live = live_state(
+        workers=[worker("api", secrets=[live_worker_secret("api", n, fp=None) for n in names])]
+    )
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    assert plan.actions == []  # never an endless rewrite of values it cannot record
+    assert any("more than the fingerprint record" in w for w in plan.warnings)
