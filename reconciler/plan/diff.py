@@ -223,7 +223,7 @@ class _Planner:
             )
 
     def replace_warnings(self) -> None:
-        """Say once when values cannot be compared, and when --replace matches nothing."""
+        """Say once when values cannot be compared, or when every fingerprint differs."""
         if self.key is None and (
             any(
                 k in self.live.secrets and self.live.secrets[k].managed
@@ -425,10 +425,10 @@ def compute_plan(
     planner.stores()
     planner.prefetch_values()
     planner.secrets()
-    planner.replace_warnings()
     planner.quota_warning()
     planner.workers()
     planner.worker_secrets()
+    planner.replace_warnings()  # after every fingerprint comparison, worker secrets' too
     planner.unavailability_notes()
     actions = order_actions(planner.actions, live)
     conflicts = sorted(

@@ -151,3 +151,11 @@ def test_a_worker_with_too_many_secrets_for_the_record_is_not_compared(
     plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
     assert plan.actions == []  # never an endless rewrite of values it cannot record
     assert any("more than the fingerprint record" in w for w in plan.warnings)
+
+
+def test_every_fingerprint_differing_counts_worker_secrets_too() -> None:
+    from reconciler.plan.diff import KEY_CHANGED_WARNING
+
+    plan = _plan([live_worker_secret("api", n, value="other") for n in NAMES])
+    assert _secret_actions(plan) == [("replace", "API_KEY"), ("replace", "DB_URL")]
+    assert KEY_CHANGED_WARNING in plan.warnings
