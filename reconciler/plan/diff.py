@@ -144,6 +144,18 @@ class _Planner:
         have = self.live.secrets.get((want.store, want.name))
         return have is None or not have.managed or self._forced(want) or self.key is not None
 
+    def _needs_worker_value(self, want: Worker, secret: WorkerSecret) -> bool:
+        """Whether worker_secrets() reads this value (the same cases as `_worker_secret`)."""
+        have = self.live.workers.get(want.name)
+        if have is None or not have.managed or self.key is not None:
+            return True
+        forced = self.options.replace
+        return (
+            secret.name in forced
+            or f"{want.name}/{secret.name}" in forced
+            or not any(s.name == secret.name for s in have.secrets)
+        )
+
     def prefetch_values(self) -> None:
         """Resolve the external values (sops, AWS, commands) this plan reads, concurrently
         and once; the rest are never resolved."""
@@ -152,6 +164,13 @@ class _Planner:
             for s in self.desired.secrets.values()
             if s.value_from is not None and s.value_from.external is not None
             and self._needs_value(s)
+        ]  # fmt: skip
+        needed += [
+            s.value_from
+            for w in self.desired.workers.values()
+            for s in w.secrets
+            if s.value_from is not None and s.value_from.external is not None
+            and self._needs_worker_value(w, s)
         ]  # fmt: skip
         for resolution in {id(v.resolution): v.resolution for v in needed}.values():
             if resolution is not None:

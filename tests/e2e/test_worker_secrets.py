@@ -327,3 +327,21 @@ def test_a_saved_plan_with_a_worker_secret_applies_and_a_stale_one_is_refused(
     # The same file again: the account has moved on (the record changed), so it is refused.
     code, out = _run(env, "apply", "--plan", "plan.json", "--auto-approve", **rotated)
     assert code == 1 and "nothing was changed" in out, out
+
+
+def test_a_worker_secret_from_a_command_source(env: Env) -> None:
+    """Every value source store secrets have works for secret_text (here: a command)."""
+    env.edit(
+        "manifests/workers.yaml",
+        "      - {type: secrets_store_secret, name: STRIPE_KEY, store: prod-secrets, "
+        "secret: STRIPE_KEY}\n",
+        "      - {type: secrets_store_secret, name: STRIPE_KEY, store: prod-secrets, "
+        "secret: STRIPE_KEY}\n"
+        "      - {type: secret_text, name: FROM_CMD, value_from: {command: [echo, cmd-value-9f]}}\n",
+    )
+    result = env.run("apply", "--auto-approve", "--allow-commands")
+    assert result.exit_code == 0, result.output
+    assert "cmd-value-9f" not in result.output
+    assert _secret_names(env) == ["FROM_CMD"]
+    again = env.run("plan", "--detailed-exitcode", "--allow-commands")
+    assert again.exit_code == 0, again.output
