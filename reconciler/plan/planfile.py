@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.manifest.files import FileRefusedError, read_manifest_file
 from reconciler.plan.model import Plan
 from reconciler.plan.render_json import render_json
 
@@ -72,27 +72,14 @@ def read_plan(path: Path) -> Plan:
 
 
 def _read_bounded(path: Path) -> bytes:
-    """A regular file of at most MAX_PLAN_BYTES; never blocks on a FIFO, never reads a device."""
+    """A regular file of at most MAX_PLAN_BYTES, read as the files manifests name are."""
+    too_large = (
+        f"is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB: it is not a plan reconciler wrote"
+    )
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
-    mode = os.fstat(fd).st_mode
-    if not stat.S_ISREG(mode):
-        os.close(fd)
-        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
-        raise ConfigError(f"cannot read plan file {path}: it is {what}")
-    with os.fdopen(fd, "rb") as handle:
-        try:
-            raw = handle.read(MAX_PLAN_BYTES + 1)
-        except OSError as exc:
-            raise ConfigError(f"cannot read plan file {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise ConfigError(
-            f"plan file {path} is larger than {MAX_PLAN_BYTES // (1024 * 1024)} MiB: "
-            "it is not a plan reconciler wrote"
-        )
-    return raw
+        return read_manifest_file(path, root=None, limit=MAX_PLAN_BYTES, too_large=too_large)
+    except FileRefusedError as exc:
+        raise ConfigError(f"cannot read plan file {path}: it {exc}") from None
 
 
 def _too_deep(doc: Any) -> bool:

@@ -66,7 +66,7 @@ def test_a_directory_as_the_plan_file_is_one_sentence(tmp_path: Path) -> None:
 def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path: Path) -> None:
     fifo = tmp_path / "plan.json"
     os.mkfifo(fifo)
-    with pytest.raises(ConfigError, match="it is not a regular file"):
+    with pytest.raises(ConfigError, match=r"it is a FIFO \(named pipe\), not a regular file"):
         read_plan(fifo)
 
 
