@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from benchmarks._common import free_port
 from reconciler.emulator.config import DEFAULT_TOKEN
 from reconciler.emulator.db import Database
 from reconciler.emulator.edge import host_of, is_loopback
@@ -34,17 +35,10 @@ MiB = 1024 * 1024
 CAP = 1024 * MiB
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def capped_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`reconciler emulator serve` in its own process, address space capped at 1 GiB."""
-    port = _free_port()
+    port = free_port()
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
