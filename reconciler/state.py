@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from reconciler.errors import Location
@@ -51,6 +52,48 @@ class Module:
 
     name: str
     content: bytes
+
+    def load(self) -> bytes:
+        return self.content
+
+
+@dataclass(frozen=True)
+class ModuleFile:
+    """A module a manifest names, held as where it is and the hash of what the plan read.
+
+    Desired workers carry these, not the code: holding every script from load to upload made
+    a plan's memory grow with script size. `load` reads the file again at upload, through the
+    same file policy, and refuses it if it is no longer what the plan was made from.
+    """
+
+    name: str
+    path: Path = field(compare=False)
+    root: Path | None = field(compare=False)
+    sha256: str
+    # What the manifest calls it ("script file workers/api.js"), for the message.
+    label: str = field(default="", compare=False)
+
+    def load(self) -> bytes:
+        from reconciler.manifest.files import (
+            MAX_SCRIPT_BYTES,
+            SCRIPT_TOO_LARGE,
+            FileRefusedError,
+            read_manifest_file,
+        )
+
+        try:
+            data = read_manifest_file(
+                self.path, root=self.root, limit=MAX_SCRIPT_BYTES, too_large=SCRIPT_TOO_LARGE
+            )
+        except FileRefusedError as exc:
+            message = f"{self.label} {exc}; it was there when the plan read it"
+            raise FileRefusedError(message) from None
+        if hashlib.sha256(data).hexdigest() != self.sha256:
+            raise FileRefusedError(
+                f"{self.label} changed after the plan read it, so its upload would not be what "
+                "the plan shows; nothing of it was uploaded: run plan (and apply) again"
+            )
+        return data
 
 
 def script_digest(modules: tuple[Module, ...] | list[Module]) -> str:
@@ -103,7 +146,8 @@ class Worker:
     name: str
     format: WorkerFormat
     script_digest: str
-    modules: tuple[Module, ...] = ()
+    # Live: empty (the digest stands for the code). Desired: the files, read at upload.
+    modules: tuple[Module | ModuleFile, ...] = ()
     compatibility_date: str | None = None
     compatibility_flags: tuple[str, ...] = ()
     bindings: tuple[Binding, ...] = ()

@@ -133,8 +133,8 @@ def build_upload(
     metadata: dict[str, Any] = {}
     if worker.format == "module":
         metadata["main_module"] = main.name
-        parts = [UploadPart(main.name, main.content, MODULE_TYPE)]
-        parts += [UploadPart(m.name, m.content, content_type_for(m.name)) for m in rest]
+        parts = [UploadPart(main.name, main.load(), MODULE_TYPE)]
+        parts += [UploadPart(m.name, m.load(), content_type_for(m.name)) for m in rest]
     else:
         if rest:
             raise ConfigError(
@@ -142,7 +142,7 @@ def build_upload(
                 "classic workers have exactly one file (use ES module syntax for more)"
             )
         metadata["body_part"] = CLASSIC_PART
-        parts = [UploadPart(CLASSIC_PART, main.content, CLASSIC_TYPE)]
+        parts = [UploadPart(CLASSIC_PART, main.load(), CLASSIC_TYPE)]
     metadata["bindings"] = [
         _binding_dict(worker, b.name, b.type, b.params, store_ids) for b in worker.bindings
     ] + [

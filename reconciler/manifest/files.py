@@ -20,6 +20,9 @@ from reconciler.errors import ReconcilerError
 
 # The Workers script size limit (paid plan; the emulator's request limit uses the same figure).
 MAX_SCRIPT_BYTES = 10 * 1024 * 1024
+SCRIPT_TOO_LARGE = (
+    f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB, the Workers script size limit"
+)
 # Secrets Store values are at most 65,536 bytes; a file may add the line ending editors write.
 MAX_VALUE_BYTES = 65_536
 MAX_VALUE_FILE_BYTES = MAX_VALUE_BYTES + len("\r\n")

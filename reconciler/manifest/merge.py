@@ -15,6 +15,7 @@ from reconciler.errors import Location, ManifestError, Problem, ValueSourceError
 from reconciler.manifest.files import (
     MAX_MANIFEST_BYTES,
     MAX_SCRIPT_BYTES,
+    SCRIPT_TOO_LARGE,
     FileRefusedError,
     read_manifest_file,
 )
@@ -36,6 +37,7 @@ from reconciler.manifest.values import ValueSource
 from reconciler.state import (
     Binding,
     Module,
+    ModuleFile,
     Secret,
     State,
     Store,
@@ -65,7 +67,8 @@ class _Checker:
         self.warnings: list[Problem] = []
         self.allow_outside_files = allow_outside_files
         self.allow_commands = allow_commands
-        self.hashed: dict[str, bytes] = {}
+        # sha256 of every file a manifest names, by path: the manifest digest hashes these.
+        self.hashed: dict[str, str] = {}
         # One run's external values: each sops file, AWS secret or command resolved once.
         self.resolution = Resolution()
 
@@ -95,12 +98,12 @@ class _Checker:
                 doc.path.parent / relative,
                 root=self.root(doc),
                 limit=MAX_SCRIPT_BYTES,
-                too_large=_SCRIPT_TOO_LARGE,
+                too_large=SCRIPT_TOO_LARGE,
             )
         except FileRefusedError as exc:
             self.add(where, f"{what} {relative} {exc}")
             return None
-        self.hashed[str(doc.path.parent / relative)] = data
+        self.hashed[str(doc.path.parent / relative)] = hashlib.sha256(data).hexdigest()
         return data
 
     def value_source(
@@ -199,9 +202,6 @@ class _Checker:
 
 
 _SOPS_TOO_LARGE = f"is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB"
-_SCRIPT_TOO_LARGE = (
-    f"is larger than {MAX_SCRIPT_BYTES // (1024 * 1024)} MiB, the Workers script size limit"
-)
 
 
 def _binding(spec: object) -> Binding:
@@ -220,18 +220,36 @@ def _worker(check: _Checker, doc: LoadedDocument, index: int, spec: WorkerSpec) 
 
     base = doc.path.parent
     main_path = base / spec.script
-    main = check.read_file(doc, spec.script, doc.at("workers", index, "script"), "script file")
-    modules = [Module(PurePosixPath(spec.script).name, main)] if main is not None else []
-    for j, extra in enumerate(spec.modules):
-        data = check.read_file(doc, extra, doc.at("workers", index, "modules", j), "module file")
-        if data is not None:
-            name = os.path.relpath(base / extra, main_path.parent).replace(os.sep, "/")
-            modules.append(Module(name, data))
-    if main is None or len(modules) != len(spec.modules) + 1:
+    names = [PurePosixPath(spec.script).name] + [
+        os.path.relpath(base / extra, main_path.parent).replace(os.sep, "/")
+        for extra in spec.modules
+    ]
+    files = [("script file", spec.script, doc.at("workers", index, "script"))] + [
+        ("module file", extra, doc.at("workers", index, "modules", j))
+        for j, extra in enumerate(spec.modules)
+    ]
+    # Each file is read once here, hashed and let go; the upload reads it again (ModuleFile).
+    modules: list[Module] = []
+    refs: list[ModuleFile] = []
+    for name, (what, relative, where) in zip(names, files, strict=True):
+        data = check.read_file(doc, relative, where, what)
+        if data is None:
+            continue
+        modules.append(Module(name, data))
+        refs.append(
+            ModuleFile(
+                name,
+                base / relative,
+                check.root(doc),
+                check.hashed[str(base / relative)],
+                f"{what} {relative}",
+            )
+        )
+    if len(modules) != len(files):
         return None
     fmt = spec.format
     if fmt == "auto":
-        fmt = detect_format(main.decode("utf-8", errors="replace"))
+        fmt = detect_format(modules[0].content.decode("utf-8", errors="replace"))
     if fmt == "classic" and spec.modules:
         check.add(
             doc.at("workers", index, "modules"),
@@ -263,7 +281,7 @@ def _worker(check: _Checker, doc: LoadedDocument, index: int, spec: WorkerSpec) 
         name=spec.name,
         format=fmt,
         script_digest=script_digest(modules),
-        modules=tuple(modules),
+        modules=tuple(refs),
         compatibility_date=spec.compatibility_date,
         compatibility_flags=tuple(spec.compatibility_flags),
         bindings=bindings,
@@ -354,12 +372,11 @@ def merge(
     return ManifestSet(state, digest, files, check.warnings, check.resolution)
 
 
-def _digest(manifests: list[bytes], scripts: Iterable[bytes]) -> str:
+def _digest(manifests: list[bytes], file_hashes: Iterable[str]) -> str:
     """What a saved plan was made from: file contents only, so the working directory a
     command runs from (and so the paths it prints) does not make a plan look stale. The
     bytes are those parsed, never a second read of the file."""
-    contents = manifests + list(scripts)
-    hashes = sorted(hashlib.sha256(c).hexdigest() for c in contents)
+    hashes = sorted([hashlib.sha256(c).hexdigest() for c in manifests] + list(file_hashes))
     return "sha256:" + hashlib.sha256("\n".join(hashes).encode()).hexdigest()
 
 

@@ -400,3 +400,45 @@ def test_explicit_duplicate_next_to_a_merge_is_still_a_duplicate(base: Write) ->
     assert problems_of("m.yaml") == [
         "m.yaml:5:5: duplicate key 'name' in the same mapping (also at m.yaml:4:5)"
     ]
+
+
+def test_a_loaded_manifest_set_holds_no_script_code(base: Write) -> None:
+    """Code is hashed as read and read again at upload: memory does not grow with it."""
+    import gc
+    import tracemalloc
+
+    from reconciler.state import ModuleFile
+
+    size, count = 1024 * 1024, 20
+    for i in range(count):
+        base(f"w{i}.js", f"export default {{}} // {i}\n" + "x" * size)
+    base(
+        "m.yaml",
+        "workers:\n" + "".join(f"  - {{name: w{i}, script: w{i}.js}}\n" for i in range(count)),
+    )
+    gc.collect()
+    tracemalloc.start()
+    try:
+        manifests = load("m.yaml")
+        gc.collect()
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 2 * size, f"{held} bytes held for {count} scripts of {size} bytes"
+    worker = manifests.state.workers["w3"]
+    assert all(isinstance(m, ModuleFile) for m in worker.modules)
+    assert worker.modules[0].load().startswith(b"export default {} // 3\n")
+
+
+def test_a_script_changed_after_loading_is_refused_at_upload(base: Write) -> None:
+    from reconciler.manifest.files import FileRefusedError
+
+    base("w.js", "export default {}\n")
+    base("m.yaml", "workers:\n  - {name: a, script: w.js}\n")
+    module = load("m.yaml").state.workers["a"].modules[0]
+    base("w.js", "export default { fetch() { return new Response('other') } }\n")
+    with pytest.raises(FileRefusedError, match=r"^script file w\.js changed after the plan"):
+        module.load()
+    Path("w.js").unlink()
+    with pytest.raises(FileRefusedError, match=r"^script file w\.js does not exist; it was there"):
+        module.load()
