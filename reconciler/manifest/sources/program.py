@@ -61,8 +61,7 @@ def stderr_excerpt(raw: bytes, masks: frozenset[str]) -> str:
     if len(lines) > STDERR_LINES:  # the first line says what failed, the last ones why
         lines = [lines[0], "…", *lines[-(STDERR_LINES - 1) :]]
     shown = [
-        line if len(line) <= STDERR_LINE_CHARS else line[:STDERR_LINE_CHARS] + "…"
-        for line in lines
+        line if len(line) <= STDERR_LINE_CHARS else line[:STDERR_LINE_CHARS] + "…" for line in lines
     ]
     return " | ".join(shown)
 
