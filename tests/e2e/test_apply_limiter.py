@@ -2,12 +2,15 @@
 
 Under a tight rate limit (client and server) the rotation must wait for the budget, but
 only before a delete, never between the delete and the create that follows it. The
-emulator's request log says when each answer was ready.
+emulator's request log says when each answer was ready; the client's side names the secret
+of each request, so every delete is paired with its own create.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -40,15 +43,39 @@ def _emulator_config() -> EmulatorConfig:
     )
 
 
-async def _apply(app: Any, root: Path, rotate: int) -> tuple[float, int]:
-    """Plan and apply; returns (seconds the limiter waited, requests sent)."""
+class _Named(httpx.ASGITransport):
+    """The secret each delete or create names, and when its answer came back."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app=app)
+        self.ids: dict[str, str] = {}  # live secret id -> name, from the reads
+        self.deleted: dict[str, float] = {}
+        self.created: dict[str, float] = {}
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        answered = time.monotonic()
+        path = request.url.path
+        if request.method == "GET" and path.endswith("/secrets"):
+            body = json.loads(await response.aread())
+            self.ids.update({s["id"]: s["name"] for s in body["result"]})
+        elif request.method == "DELETE" and "/secrets/" in path:
+            self.deleted[self.ids[path.rsplit("/", 1)[1]]] = answered
+        elif request.method == "POST" and path.endswith("/secrets"):
+            for secret in json.loads(request.content):
+                self.created[secret["name"]] = answered
+        return response
+
+
+async def _apply(app: Any, root: Path, rotate: int) -> tuple[float, int, _Named]:
+    """Plan and apply; returns (seconds the limiter waited, requests sent, what was sent)."""
     manifests = load_manifests(
         [str(write_manifests(root, workers=0, secrets=SECRETS, rotate=rotate))]
     )
     config = ClientConfig(
         token=DEFAULT_TOKEN,
         base_url="http://127.0.0.1/client/v4",
-        transport=httpx.ASGITransport(app=app),
+        transport=(transport := _Named(app)),
         rate_limit=LIMIT,
         rate_window_s=WINDOW_S,
         concurrency=4,
@@ -60,7 +87,7 @@ async def _apply(app: Any, root: Path, rotate: int) -> tuple[float, int]:
         applier = Applier(client, DEFAULT_ACCOUNT_ID, manifests.state, live, KEY)
         report = await applier.run(plan)
         assert report.ok, [str(o.error) for o in report.outcomes if o.error]
-        return client.limiter.waited_s, client.request_count
+        return client.limiter.waited_s, client.request_count, transport
 
 
 def _log(app: Any) -> list[dict[str, Any]]:
@@ -75,7 +102,7 @@ def test_no_limiter_pause_between_a_replace_delete_and_its_create(
     asyncio.run(_apply(app, tmp_path / "m", rotate=0))
     app.state.emulator.log.clear()
 
-    waited, sent = asyncio.run(_apply(app, tmp_path / "m", rotate=SECRETS))
+    waited, sent, named = asyncio.run(_apply(app, tmp_path / "m", rotate=SECRETS))
 
     log = _log(app)
     assert sent > 2 * LIMIT, "the rotation needs more than two windows of budget"
@@ -84,7 +111,8 @@ def test_no_limiter_pause_between_a_replace_delete_and_its_create(
     deletes = [r for r in log if r["method"] == "DELETE" and "/secrets/" in r["path"]]
     creates = [r for r in log if r["method"] == "POST" and r["path"].endswith("/secrets")]
     assert len(deletes) == SECRETS and len(creates) == SECRETS
-    for delete in deletes:
-        create = next(c for c in creates if c["at"] >= delete["at"])
+    assert set(named.deleted) == set(named.created) == {f"SECRET_{i:04d}" for i in range(SECRETS)}
+    for name, deleted in named.deleted.items():
+        absent = named.created[name] - deleted
         # Two back-to-back in-process requests: far below the window's pacing.
-        assert create["at"] - delete["at"] < WINDOW_S / 4, (delete, create)
+        assert 0 <= absent < WINDOW_S / 4, (name, absent)
