@@ -137,9 +137,15 @@ def test_cache_skips_unchanged_workers_and_rereads_changed_ones(
 ) -> None:
     _setup(emu)
     cold, cold_calls = _read(emu, cache_dir)
+    (written,) = cache_dir.iterdir()
+    content = written.read_bytes()
+    written.touch()  # a warm read that learnt nothing new leaves the file as it is
+    touched = written.stat().st_mtime_ns
     asyncio.run(emu.clear_requests())
     warm, warm_calls = _read(emu, cache_dir)
     log = asyncio.run(emu.requests())
+    assert list(cache_dir.iterdir()) == [written]
+    assert (written.stat().st_mtime_ns, written.read_bytes()) == (touched, content)
     assert warm.workers == cold.workers and warm.secrets == cold.secrets
     assert not [r for r in log if "/workers/scripts/" in r["path"]]
     assert warm_calls <= 5 < cold_calls
