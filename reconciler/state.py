@@ -14,6 +14,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from reconciler.errors import Location
+from reconciler.manifest.files import (
+    MAX_SCRIPT_BYTES,
+    SCRIPT_TOO_LARGE,
+    FileRefusedError,
+    read_manifest_file,
+)
 from reconciler.manifest.values import ValueSource
 
 SCOPES: tuple[str, ...] = ("workers", "ai_gateway", "dex", "access", "containers", "websearch")
@@ -74,24 +80,19 @@ class ModuleFile:
     label: str = field(default="", compare=False)
 
     def load(self) -> bytes:
-        from reconciler.manifest.files import (
-            MAX_SCRIPT_BYTES,
-            SCRIPT_TOO_LARGE,
-            FileRefusedError,
-            read_manifest_file,
-        )
-
+        again = "nothing of it was uploaded: run plan (and apply) again"
         try:
             data = read_manifest_file(
                 self.path, root=self.root, limit=MAX_SCRIPT_BYTES, too_large=SCRIPT_TOO_LARGE
             )
         except FileRefusedError as exc:
-            message = f"{self.label} {exc}; it was there when the plan read it"
-            raise FileRefusedError(message) from None
+            raise FileRefusedError(
+                f"{self.label} {exc} now, after the plan read it; {again}"
+            ) from None
         if hashlib.sha256(data).hexdigest() != self.sha256:
             raise FileRefusedError(
                 f"{self.label} changed after the plan read it, so its upload would not be what "
-                "the plan shows; nothing of it was uploaded: run plan (and apply) again"
+                f"the plan shows; {again}"
             )
         return data
 
