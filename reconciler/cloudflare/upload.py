@@ -42,11 +42,24 @@ def detect_format(source: str) -> Literal["module", "classic"]:
     return "module" if _MODULE_SYNTAX.search(_blank_comments_and_strings(source)) else "classic"
 
 
+# Where ordinary code ends (a comment or a string may start), and where each kind of string
+# may end: the scan jumps between these in C, not character by character (a 10 MiB script
+# took 2 s, and every plan detects the format of every `format: auto` script).
+_SPECIAL = re.compile(r"[/'\"`]")
+_STRING_STOP = {q: re.compile("[\\\\" + q + ("" if q == "`" else "\n") + "]") for q in "'\"`"}
+
+
 def _blank_comments_and_strings(source: str) -> str:
     """Replace comments with a space and string contents with nothing (quotes kept)."""
     out: list[str] = []
     i, n = 0, len(source)
     while i < n:
+        special = _SPECIAL.search(source, i)
+        if special is None:
+            out.append(source[i:])
+            break
+        out.append(source[i : special.start()])
+        i = special.start()
         c = source[i]
         nxt = source[i + 1] if i + 1 < n else ""
         if c == "/" and nxt == "/":
@@ -58,19 +71,20 @@ def _blank_comments_and_strings(source: str) -> str:
             block = source[i : n if end < 0 else end + 2]
             out.append("\n" * block.count("\n") or " ")
             i = n if end < 0 else end + 2
-        elif c in "'\"`":
-            j = i + 1
-            while j < n and source[j] != c:
-                if source[j] == "\\":
-                    j += 1
-                elif source[j] == "\n" and c != "`":
-                    break
-                j += 1
-            out.append(c + c)
-            i = j + 1
-        else:
+        elif c == "/":
             out.append(c)
             i += 1
+        else:
+            # A string: its end is the closing quote, or a line end for '' and "" (unclosed).
+            j = i + 1
+            while True:
+                stop = _STRING_STOP[c].search(source, j)
+                if stop is None or source[stop.start()] != "\\":
+                    break
+                j = stop.start() + 2  # an escaped character
+            j = n if stop is None else stop.start()
+            out.append(c + c)
+            i = j + 1
     return "".join(out)
 
 

@@ -52,6 +52,27 @@ def test_classic_syntax(source: str) -> None:
     assert detect_format(source) == "classic"
 
 
+@pytest.mark.parametrize(
+    ("source", "blanked"),
+    [
+        ("a // c\nb", "a  \nb"),
+        ("a /* x\ny */ b", "a \n b"),
+        ("a / b", "a / b"),
+        ("'it\\'s' + x", "'' + x"),
+        ('"a\\\\" x "b"', '"" x ""'),
+        ("'open\nexport", "''export"),
+        ("`one\ntwo` x", "`` x"),
+        ("'unclosed", "''"),
+        ("x /* open", "x  "),
+    ],
+)
+def test_comments_and_strings_are_blanked(source: str, blanked: str) -> None:
+    """The scan that keeps `export` inside a string or comment from counting as syntax."""
+    from reconciler.cloudflare.upload import _blank_comments_and_strings
+
+    assert _blank_comments_and_strings(source) == blanked
+
+
 def _parts(upload_files: list[tuple[str, tuple[str | None, bytes, str]]]) -> str:
     return httpx.Request("PUT", "http://127.0.0.1/", files=upload_files).read().decode()
 
