@@ -24,6 +24,8 @@ import yaml
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 
 REPO = Path(__file__).resolve().parent.parent
+# wrangler as `npm ci --prefix tests/wrangler` installs it (the tests and the side-by-side).
+WRANGLER = REPO / "tests" / "wrangler" / "node_modules" / ".bin" / "wrangler"
 STORE = "bench-store"
 # A fixed, obviously fake key: benchmarks need value-change detection, not secrecy.
 FINGERPRINT_KEY = "benchmark-fingerprint-key-not-secret"
@@ -298,3 +300,24 @@ def wrangler_env(base_url: str, home: Path) -> dict[str, str]:
         "NO_COLOR": "1",
         "CI": "true",
     }
+
+
+def run_wrangler(
+    args: list[str],
+    *,
+    cwd: Path,
+    base_url: str,
+    home: Path | None = None,
+    stdin_text: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """One wrangler command against an emulator, output captured (HOME: `home` or cwd/home)."""
+    return subprocess.run(
+        [str(WRANGLER), *args],
+        cwd=cwd,
+        env=wrangler_env(base_url, home or cwd / "home"),
+        input=stdin_text,
+        stdin=subprocess.DEVNULL if stdin_text is None else None,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )

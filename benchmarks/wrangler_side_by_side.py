@@ -16,7 +16,6 @@ wrangler is the pinned copy in tests/wrangler (`npm ci --prefix tests/wrangler`)
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,20 +24,18 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks._common import (
-    REPO,
+    WRANGLER,
     ServedEmulator,
     api_calls,
     cli_env,
     emulator_config,
     run_cli,
+    run_wrangler,
     served_emulator,
     table,
     worker_script,
-    wrangler_env,
     write_manifests,
 )
-
-WRANGLER = REPO / "tests" / "wrangler" / "node_modules" / ".bin" / "wrangler"
 
 
 def wrangler_projects(base: Path, workers: int, generation: int) -> list[Path]:
@@ -59,19 +56,10 @@ def wrangler_projects(base: Path, workers: int, generation: int) -> list[Path]:
 
 
 def wrangler_round(emu: ServedEmulator, projects: list[Path], home: Path) -> tuple[int, float]:
-    env = wrangler_env(emu.base_url, home)
     emu.clear_requests()
     start = time.perf_counter()
     for project in projects:
-        proc = subprocess.run(
-            [str(WRANGLER), "deploy"],
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = run_wrangler(["deploy"], cwd=project, base_url=emu.base_url, home=home)
         if proc.returncode != 0:
             raise SystemExit(f"wrangler deploy failed in {project}:\n{proc.stdout}{proc.stderr}")
     return api_calls(emu.requests()), time.perf_counter() - start

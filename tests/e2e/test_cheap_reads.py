@@ -9,16 +9,14 @@ code is read again) or drops our marker (the worker shows as not managed).
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from benchmarks._common import wrangler_env
+from benchmarks._common import WRANGLER, run_wrangler
 from reconciler.markers import WORKER_TAG
 from tests.e2e.conftest import Env
-from tests.emulator.test_wrangler import WRANGLER
 
 NEW_CODE = b"export default { async fetch() { return new Response('changed out of band'); } };\n"
 
@@ -136,14 +134,6 @@ def test_a_wrangler_deploy_shows(applied: Env, tmp_path: Path) -> None:
         'name = "payments-api"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n'
         'compatibility_flags = ["nodejs_compat"]\n'
     )
-    proc = subprocess.run(
-        [str(WRANGLER), "deploy"],
-        cwd=project,
-        env=wrangler_env(applied.server.base_url, project / "home"),
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_wrangler(["deploy"], cwd=project, base_url=applied.server.base_url)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "payments-api" in _shows(applied, "payments-api", "script")

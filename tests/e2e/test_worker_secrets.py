@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from benchmarks._common import wrangler_env
+from benchmarks._common import WRANGLER, run_wrangler
 from reconciler.errors import UnsafePlanError
 from reconciler.markers import SECRETS_ANNOTATION, parse_secrets_record
 from reconciler.plan.model import Action, Plan
@@ -27,7 +26,6 @@ WORKER = "payments-api"
 SECRETS_PATH = f"/workers/scripts/{WORKER}/secrets"
 SETTINGS_PATH = f"/workers/scripts/{WORKER}/settings"
 VALUES = {"PAY_API_KEY": "e2e-api-key-value-one", "PAY_DB_URL": "e2e-db-url-value-two"}
-WRANGLER = Path(__file__).resolve().parents[1] / "wrangler" / "node_modules" / ".bin" / "wrangler"
 DECLARE = """      - {type: secrets_store_secret, name: STRIPE_KEY, store: prod-secrets, secret: STRIPE_KEY}
       - {type: secret_text, name: API_KEY, value_from: {env: PAY_API_KEY}}
       - {type: secret_text, name: DB_URL, value_from: {env: PAY_DB_URL}}
@@ -154,15 +152,7 @@ def test_wrangler_secret_put_is_seen_as_drift(applied: Env, tmp_path: Path) -> N
     work.mkdir()
 
     def wrangler(*args: str, stdin: str = "") -> str:
-        proc = subprocess.run(
-            [str(WRANGLER), *args],
-            cwd=work,
-            env=wrangler_env(env.server.base_url, work / "home"),
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        proc = run_wrangler(list(args), cwd=work, base_url=env.server.base_url, stdin_text=stdin)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         return proc.stdout + proc.stderr
 

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from benchmarks._common import wrangler_env
+from benchmarks._common import WRANGLER, run_wrangler
 from reconciler.emulator.server import EmulatorServer
 
-WRANGLER = Path(__file__).resolve().parents[1] / "wrangler" / "node_modules" / ".bin" / "wrangler"
 WORKER = """export default {
   async fetch(request, env) { return new Response("hello " + env.GREETING); }
 };
@@ -37,16 +35,7 @@ def wrangler(tmp_path: Path) -> Path:
 
 
 def _run(wrangler: Path, srv: EmulatorServer, cwd: Path, *args: str) -> str:
-    env = wrangler_env(srv.base_url, cwd / "home")
-    proc = subprocess.run(
-        [str(wrangler), *args],
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    proc = run_wrangler(list(args), cwd=cwd, base_url=srv.base_url)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, f"wrangler {' '.join(args[:3])} failed:\n{out}"
     return out
@@ -148,9 +137,5 @@ def test_wrangler_versions_deployments_rollback_delete(wrangler: Path, tmp_path:
         assert ("GET", "tails/by-consumer/hello-worker", 200) in calls
         assert any(e["path"].endswith("/storage/kv/namespaces") for e in log)
         # Gone from every view wrangler has.
-        proc = subprocess.run(
-            [str(wrangler), "versions", "list"], cwd=project,
-            env=wrangler_env(srv.base_url, project / "home"), stdin=subprocess.DEVNULL,
-            capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+        proc = run_wrangler(["versions", "list"], cwd=project, base_url=srv.base_url)
         assert proc.returncode != 0 and "10007" in proc.stdout + proc.stderr
