@@ -34,6 +34,21 @@ def clean_env(cwd: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_clean(
+    args: list[str], cwd: Path, *, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    """A command run as a user runs it (`clean_env`), output captured; its exit code is kept."""
+    return subprocess.run(
+        args,
+        cwd=cwd,
+        env=clean_env(cwd),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 @dataclass
 class BlockRun:
     block: str

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import EXAMPLES, REPO
-from .readme_blocks import assert_block_ok, clean_env, run_block, shell_blocks
+from .readme_blocks import assert_block_ok, clean_env, run_block, run_clean, shell_blocks
 
 RUNNABLE = ["multi-env", "multi-module", "secret-rotation"]
 # Each example's manifest sets, named from inside the example's directory.
@@ -34,15 +34,7 @@ def checkout(tmp_path: Path) -> Path:
 
 
 def _reconciler(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["reconciler", *args],
-        cwd=cwd,
-        env=clean_env(cwd),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_clean(["reconciler", *args], cwd)
 
 
 def test_every_runnable_example_has_a_local_block() -> None:

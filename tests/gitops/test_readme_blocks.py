@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from tests.checkout import LOCAL_STATE
 
 from .conftest import REPO, Cli
-from .readme_blocks import assert_block_ok, clean_env, run_block, shell_blocks
+from .readme_blocks import assert_block_ok, clean_env, run_block, run_clean, shell_blocks
 
 README = REPO / "README.md"
 EMULATOR_README = REPO / "reconciler" / "emulator" / "README.md"
@@ -84,30 +83,14 @@ def test_the_quick_start_prints_what_the_readme_shows(checkout: Path) -> None:
     # The install part is .ci/run's; the reconciler part runs here with the test's venv.
     commands = first.split(" && ", 2)[2].replace(".venv/bin/reconciler", "reconciler")
     assert commands == "reconciler apply --local --auto-approve && reconciler plan --local"
-    run = subprocess.run(
-        ["bash", "-e", "-c", commands],
-        cwd=checkout,
-        env=clean_env(checkout),
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = run_clean(["bash", "-e", "-c", commands], checkout, timeout=300)
     assert run.returncode == 0, run.stderr
     shown = TEXT_BLOCK.findall(README.read_text())
     assert _squash(run.stdout) == _squash(shown[0]), run.stdout
 
     # "Change a value and plan again": the README's block is part of that plan's output.
     (checkout / "manifests/dev-secrets/stripe-key.txt").write_text("sk_test_rotated\n")
-    again = subprocess.run(
-        ["reconciler", "plan", "--local"],
-        cwd=checkout,
-        env=clean_env(checkout),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    again = run_clean(["reconciler", "plan", "--local"], checkout)
     assert again.returncode == 0, again.stderr
     assert _squash(shown[1]) in _squash(again.stdout), again.stdout
 
@@ -132,14 +115,11 @@ def test_the_emulator_readme_client_setup_is_true() -> None:
     (block,) = [
         b for b in shell_blocks(EMULATOR_README) if b.strip().startswith("export CLOUDFLARE_")
     ]
-    shown = subprocess.run(
-        ["bash", "-e", "-c", block + "\nenv | grep ^CLOUDFLARE_ | sort"],
-        env=clean_env(REPO),
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=True,
-    ).stdout
+    run = run_clean(
+        ["bash", "-e", "-c", block + "\nenv | grep ^CLOUDFLARE_ | sort"], REPO, timeout=30
+    )
+    assert run.returncode == 0, run.stderr
+    shown = run.stdout
     assert f"CLOUDFLARE_API_TOKEN={DEFAULT_TOKEN}" in shown
     assert f"CLOUDFLARE_ACCOUNT_ID={DEFAULT_ACCOUNT_ID}" in shown
     assert "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:8787/client/v4" in shown
@@ -148,13 +128,5 @@ def test_the_emulator_readme_client_setup_is_true() -> None:
 @pytest.mark.parametrize("index", [0, 1])
 def test_the_emulator_readme_python_snippets_run(index: int, tmp_path: Path) -> None:
     snippet = PYTHON_BLOCK.findall(EMULATOR_README.read_text())[index]
-    run = subprocess.run(
-        [sys.executable, "-c", snippet],
-        cwd=tmp_path,
-        env=clean_env(tmp_path),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    run = run_clean([sys.executable, "-c", snippet], tmp_path)
     assert run.returncode == 0, f"{snippet}\n{run.stderr}"
