@@ -9,7 +9,9 @@ fresh plan (reconciler/plan/saved.py), never executed.
 from __future__ import annotations
 
 import json
+import math
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -53,8 +55,8 @@ def read_plan(path: Path) -> Plan:
     """The saved plan; a missing, unreadable, oversized or malformed file is a ConfigError."""
     raw = _read_bounded(Path(path))
     try:
-        doc = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        doc = loads_strict(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, StrictJsonError) as exc:
         raise ConfigError(f"plan file {path} is not JSON: {exc}") from None
     except RecursionError:
         doc = None
@@ -69,6 +71,50 @@ def read_plan(path: Path) -> Plan:
         return Plan.from_dict(doc)
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"plan file {path} is not a reconciler plan: {exc}") from None
+
+
+class StrictJsonError(ValueError):
+    """JSON that Python's parser takes but a plan never holds."""
+
+
+def loads_strict(text: str) -> Any:
+    """`json.loads` refusing what a plan we wrote never holds: NaN and Infinity (also as an
+    overflowing float), a key twice in one object (which copy would win is the parser's
+    choice, not the reviewer's), and numbers past the interpreter's digit limit."""
+    try:
+        return json.loads(
+            text,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+            object_pairs_hook=_unique_keys,
+        )
+    except ValueError as exc:
+        if isinstance(exc, (json.JSONDecodeError, StrictJsonError)):
+            raise
+        # int() past sys.get_int_max_str_digits() (CVE-2020-10735 guard).
+        raise StrictJsonError(
+            f"a number has more than {sys.get_int_max_str_digits()} digits"
+        ) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise StrictJsonError(f"{name} is not a number JSON allows")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise StrictJsonError(f"{text[:20]} is too large for a number")
+    return value
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise StrictJsonError(f"the key {key[:60]!r} appears twice in one object")
+        out[key] = value
+    return out
 
 
 def _read_bounded(path: Path) -> bytes:

@@ -249,3 +249,27 @@ def test_a_forged_replace_option_naming_no_declared_secret_is_refused(env: Env) 
     ) in output
     paths = [r["path"] for r in env.inspect("requests")]
     assert paths == ["/client/v4/accounts"], "refused before reading the account's state"
+
+
+@pytest.mark.parametrize(
+    ("forge", "says"),
+    [
+        (lambda t: t.replace('"version": 1', '"version": 1, "x": NaN', 1), "NaN is not a number"),
+        (lambda t: t.replace('"version": 1', '"version": 1' + "0" * 5000, 1), "more than 4300"),
+        (lambda t: t.replace('"version": 1', '"version": 1, "version": 1', 1), "appears twice"),
+    ],
+    ids=["nan", "long-integer", "duplicate-key"],
+)
+def test_json_a_plan_never_holds_is_refused_in_one_sentence(
+    env: Env, forge: Callable[[str], str], says: str
+) -> None:
+    _setup(env)
+    _rotate(env)
+    _save(env, "--detailed-exitcode", expect=2)
+    path = env.root / "plan.json"
+    path.write_text(forge(path.read_text()))
+    env.clear_log()
+    result = env.run("apply", "--plan", "plan.json", "--auto-approve")
+    assert result.exit_code == 1, result.output
+    assert says in result.output and "Traceback" not in result.output
+    assert env.writes() == []

@@ -123,3 +123,45 @@ def test_wrong_types_in_a_plan_file_are_refused(
     with pytest.raises(ConfigError, match="is not a reconciler plan: ") as info:
         read_plan(path)
     assert says in str(info.value)
+
+
+# --- JSON that Python's parser accepts but a plan never holds (issue 21) --------------------
+
+
+def _saved_text(tmp_path: Path) -> str:
+    plan = compute_plan(
+        state(stores=["app"]), live_state(), options=PlanOptions(), fingerprint_key=KEY
+    )
+    path = tmp_path / "genuine.json"
+    write_plan(plan, path)
+    return path.read_text()
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_nan_and_infinity_are_refused(tmp_path: Path, constant: str) -> None:
+    text = _saved_text(tmp_path).replace('"version": 1', f'"version": 1, "x": {constant}', 1)
+    path = tmp_path / "plan.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=rf"plan file .* is not JSON: {constant} is not a number"):
+        read_plan(path)
+
+
+@pytest.mark.parametrize("order", ["genuine first", "forged first"])
+def test_a_duplicate_key_is_refused_in_either_order(tmp_path: Path, order: str) -> None:
+    text = _saved_text(tmp_path)
+    assert '"account_id": ' in text
+    forged = '"account_id": "forged"'
+    pair = text[text.index('"account_id": ') :].split(",", 1)[0]
+    doubled = f"{pair}, {forged}" if order == "genuine first" else f"{forged}, {pair}"
+    path = tmp_path / "plan.json"
+    path.write_text(text.replace(pair, doubled, 1))
+    with pytest.raises(ConfigError, match=r"is not JSON: the key 'account_id' appears twice"):
+        read_plan(path)
+
+
+def test_a_number_past_the_digit_limit_is_one_sentence(tmp_path: Path) -> None:
+    text = _saved_text(tmp_path).replace('"version": 1', '"version": 1' + "0" * 5000, 1)
+    path = tmp_path / "plan.json"
+    path.write_text(text)
+    with pytest.raises(ConfigError, match=r"is not JSON: a number has more than 4300 digits"):
+        read_plan(path)
