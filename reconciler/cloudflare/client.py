@@ -217,7 +217,7 @@ class CloudflareClient:
 
     async def list_scripts(self, account: str) -> list[ScriptRecord]:
         path = _w(account, "/scripts")
-        return parse_many(ScriptRecord, await self._call("GET", path) or [], "GET", path)
+        return parse_many(ScriptRecord, await self._t.call_list(path), "GET", path)
 
     async def get_script_settings(self, account: str, name: str) -> ScriptSettings:
         path = _w(account, f"/scripts/{_q(name)}/settings")

@@ -96,4 +96,46 @@ def unwrap(response: httpx.Response, method: str, path: str) -> Any:
         )
     if body.get("success") is False:
         raise api_error(response, method, path)
+    if body.get("errors"):
+        # Read as a success, a half-failed answer (a list cut short) planned as fact.
+        error = api_error(response, method, path)
+        detail = "; ".join(
+            f"{m} ({c})" for m, c in zip(error.api_message.split("; "), error.codes, strict=False)
+        )
+        raise ApiError(
+            status=response.status_code,
+            codes=error.codes,
+            message="the API said success but also reported errors: "
+            + (detail or error.api_message),
+            method=method,
+            path=path,
+            permission=permission_for(method, path),
+        )
     return body.get("result")
+
+
+def expect_objects(result: Any, status: int, method: str, path: str) -> list[dict[str, Any]]:
+    """A list result whose every item is an object; anything else is an ApiError.
+
+    `null` or `["x", 1]` where a list of records belongs once read as an empty list,
+    and the plan then adopted and recreated what the account holds.
+    """
+    if isinstance(result, list) and all(isinstance(item, dict) for item in result):
+        return result
+    got = "null" if result is None else _shape(result)
+    raise ApiError(
+        status=status,
+        codes=(),
+        message=f"expected a list of objects as the result, got {got}",
+        method=method,
+        path=path,
+        permission=permission_for(method, path),
+    )
+
+
+def _shape(value: Any) -> str:
+    if isinstance(value, list):
+        odd = next(item for item in value if not isinstance(item, dict))
+        return f"a list holding {_shape(odd)}"
+    names = {str: "a string", bool: "a boolean", int: "a number", float: "a number"}
+    return names.get(type(value), "an object" if isinstance(value, dict) else "null")

@@ -28,7 +28,13 @@ import httpx
 from reconciler import __version__
 from reconciler.cloudflare.budget import WaitBudget
 from reconciler.cloudflare.config import ClientConfig, display_url
-from reconciler.cloudflare.envelope import api_error, parse_body, permission_for, unwrap
+from reconciler.cloudflare.envelope import (
+    api_error,
+    expect_objects,
+    parse_body,
+    permission_for,
+    unwrap,
+)
 from reconciler.cloudflare.ratelimit import RateLimiter, _remaining_and_reset
 from reconciler.errors import ApiError
 
@@ -307,6 +313,11 @@ class ApiTransport:
         response = await self.send(method, path, idempotent=idempotent, **kwargs)
         return unwrap(response, method, path)
 
+    async def call_list(self, path: str) -> list[dict[str, Any]]:
+        """An unpaged list (`GET`): a list of objects, else an ApiError, never `[]` by default."""
+        response = await self.send("GET", path, idempotent=True)
+        return expect_objects(unwrap(response, "GET", path), response.status_code, "GET", path)
+
     async def paged(
         self, path: str, per_page: int, params: dict[str, Any] | None = None
     ) -> list[dict[str, Any]]:
@@ -355,17 +366,9 @@ class ApiTransport:
         """One page: its items and its `result_info`."""
         query = {**(params or {}), "page": page, "per_page": per_page}
         response = await self.send("GET", path, idempotent=True, params=query)
-        result = unwrap(response, "GET", path)
+        result = expect_objects(unwrap(response, "GET", path), response.status_code, "GET", path)
         if not result:
             return [], {}
-        if not isinstance(result, list):
-            raise ApiError(
-                status=response.status_code,
-                codes=(),
-                message="expected a list result",
-                method="GET",
-                path=path,
-            )
         info = (parse_body(response) or {}).get("result_info") or {}
         return result, info if isinstance(info, dict) else {}
 
