@@ -11,7 +11,6 @@ import json
 from contextlib import AbstractAsyncContextManager
 from types import TracebackType
 from typing import Any
-from urllib.parse import quote
 
 from reconciler.cloudflare.config import ClientConfig
 from reconciler.cloudflare.content import decode_content
@@ -26,6 +25,7 @@ from reconciler.cloudflare.models import (
     parse_many,
     parse_one,
 )
+from reconciler.cloudflare.paths import segment
 from reconciler.cloudflare.ratelimit import RateLimiter
 from reconciler.cloudflare.transport import ApiTransport, RetryEvent
 from reconciler.cloudflare.upload import WorkerUpload
@@ -102,7 +102,7 @@ class CloudflareClient:
         else:
             return next((a for a in accounts if a.id == account), None)
         try:
-            path = f"/accounts/{_q(account)}"
+            path = f"/accounts/{segment(account, 'account id')}"
             return parse_one(Account, await self._call("GET", path), "GET", path)
         except ApiError as exc:
             if exc.status in (400, 401, 403, 404):
@@ -128,7 +128,7 @@ class CloudflareClient:
         return await self._t.create_once(send, find, f"store {name!r}", path)
 
     async def delete_store(self, account: str, store_id: str, force: bool) -> None:
-        path = _ss(account, f"/stores/{_q(store_id)}")
+        path = _store(account, store_id)
         try:
             await self._call("DELETE", path, params={"force": "true"} if force else None)
         except ApiError as exc:
@@ -136,7 +136,7 @@ class CloudflareClient:
                 raise
 
     async def list_secrets(self, account: str, store_id: str) -> list[SecretRecord]:
-        path = _ss(account, f"/stores/{_q(store_id)}/secrets")
+        path = _store(account, store_id, "/secrets")
         return parse_many(SecretRecord, await self._t.paged(path, SECRETS_PER_PAGE), "GET", path)
 
     async def create_secret(
@@ -150,7 +150,7 @@ class CloudflareClient:
         comment: str | None,
         replacing: str | None = None,
     ) -> SecretRecord:
-        path = _ss(account, f"/stores/{_q(store_id)}/secrets")
+        path = _store(account, store_id, "/secrets")
         item: dict[str, Any] = {"name": name, "value": value, "scopes": sorted(scopes)}
         if comment:
             item["comment"] = comment
@@ -169,7 +169,7 @@ class CloudflareClient:
         self, account: str, store_id: str, name: str, *, excluding: str | None = None
     ) -> SecretRecord | None:
         """The live secret of that name now (a fresh list), not counting the id `excluding`."""
-        path = _ss(account, f"/stores/{_q(store_id)}/secrets")
+        path = _store(account, store_id, "/secrets")
         raw = await self._t.paged(path, SECRETS_PER_PAGE, {"search": name})
         found = parse_many(SecretRecord, raw, "GET", path)
         # The secret being replaced may still be listed while its deletion completes.
@@ -196,11 +196,11 @@ class CloudflareClient:
             body["scopes"] = sorted(scopes)
         if value is not None:
             body["value"] = value
-        path = _ss(account, f"/stores/{_q(store_id)}/secrets/{_q(secret_id)}")
+        path = _store(account, store_id, f"/secrets/{segment(secret_id, 'secret id')}")
         return parse_one(SecretRecord, await self._call("PATCH", path, json=body), "PATCH", path)
 
     async def delete_secret(self, account: str, store_id: str, secret_id: str) -> None:
-        path = _ss(account, f"/stores/{_q(store_id)}/secrets/{_q(secret_id)}")
+        path = _store(account, store_id, f"/secrets/{segment(secret_id, 'secret id')}")
         try:
             await self._call("DELETE", path)
         except ApiError as exc:
@@ -220,32 +220,32 @@ class CloudflareClient:
         return parse_many(ScriptRecord, await self._t.call_list(path), "GET", path)
 
     async def get_script_settings(self, account: str, name: str) -> ScriptSettings:
-        path = _w(account, f"/scripts/{_q(name)}/settings")
+        path = _script(account, name, "/settings")
         return parse_one(ScriptSettings, await self._call("GET", path) or {}, "GET", path)
 
     async def get_script_content(self, account: str, name: str) -> list[Module]:
-        path = _w(account, f"/scripts/{_q(name)}/content/v2")
+        path = _script(account, name, "/content/v2")
         response = await self._t.send("GET", path, idempotent=True, headers={"Accept": "*/*"})
         return decode_content(response)
 
     async def set_script_tags(self, account: str, name: str, tags: list[str]) -> None:
         """Replace the script's tags (non-versioned script settings; the code stays)."""
-        path = _w(account, f"/scripts/{_q(name)}/script-settings")
+        path = _script(account, name, "/script-settings")
         await self._call("PATCH", path, json={"tags": tags})
 
     async def upload_script(self, account: str, name: str, upload: WorkerUpload) -> UploadResult:
         # PUT replaces the whole script: sending it twice leaves the same state.
-        path = _w(account, f"/scripts/{_q(name)}")
+        path = _script(account, name)
         result = await self._call("PUT", path, files=upload.files())
         return parse_one(UploadResult, result or {}, "PUT", path)
 
     async def put_script_secret(self, account: str, script: str, name: str, value: str) -> None:
         """Write one script secret (a new deployed version); the value goes in the body only."""
-        path = _w(account, f"/scripts/{_q(script)}/secrets")
+        path = _script(account, script, "/secrets")
         await self._call("PUT", path, json={"name": name, "text": value, "type": "secret_text"})
 
     async def delete_script_secret(self, account: str, script: str, name: str) -> None:
-        path = _w(account, f"/scripts/{_q(script)}/secrets/{_q(name)}")
+        path = _script(account, script, f"/secrets/{segment(name, 'secret name')}")
         try:
             await self._call("DELETE", path)
         except ApiError as exc:
@@ -256,12 +256,12 @@ class CloudflareClient:
         self, account: str, script: str, annotations: dict[str, str]
     ) -> None:
         """A new version with the same code and bindings, carrying these annotations."""
-        path = _w(account, f"/scripts/{_q(script)}/settings")
+        path = _script(account, script, "/settings")
         body = json.dumps({"annotations": annotations}).encode()
         await self._call("PATCH", path, files=[("settings", (None, body, "application/json"))])
 
     async def delete_script(self, account: str, name: str, force: bool = False) -> None:
-        path = _w(account, f"/scripts/{_q(name)}")
+        path = _script(account, name)
         try:
             await self._call("DELETE", path, params={"force": "true"} if force else None)
         except ApiError as exc:
@@ -269,16 +269,20 @@ class CloudflareClient:
                 raise
 
 
-def _q(segment: str) -> str:
-    return quote(segment, safe="")
-
-
 def _ss(account: str, rest: str) -> str:
-    return f"/accounts/{_q(account)}/secrets_store{rest}"
+    return f"/accounts/{segment(account, 'account id')}/secrets_store{rest}"
+
+
+def _store(account: str, store_id: str, rest: str = "") -> str:
+    return _ss(account, f"/stores/{segment(store_id, 'store id')}{rest}")
+
+
+def _script(account: str, name: str, rest: str = "") -> str:
+    return _w(account, f"/scripts/{segment(name, 'worker name')}{rest}")
 
 
 def _w(account: str, rest: str) -> str:
-    return f"/accounts/{_q(account)}/workers{rest}"
+    return f"/accounts/{segment(account, 'account id')}/workers{rest}"
 
 
 def _is_gone(exc: ApiError, not_found_key: str) -> bool:
