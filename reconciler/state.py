@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from reconciler.empty import canonical
 from reconciler.errors import Location
 from reconciler.manifest.files import (
     MAX_SCRIPT_BYTES,
@@ -180,7 +181,11 @@ class State:
         return [s for s in self.secrets.values() if s.store == store]
 
     def digest(self) -> str:
-        """A stable hash of what the plan was computed from; detects stale plans."""
+        """A stable hash of what the plan was computed from; detects stale plans.
+
+        Worker fields count in their canonical form (`reconciler.empty`): a read from the
+        cache and a fresh read of the same script may spell an empty differently.
+        """
         doc = {
             "account_id": self.account_id,
             "stores": sorted([s.name, s.id] for s in self.stores.values()),
@@ -195,9 +200,9 @@ class State:
                     w.modified_on,
                     w.script_digest,
                     w.managed,
-                    w.compatibility_date,
+                    canonical(w.compatibility_date),
                     list(w.compatibility_flags),
-                    [b.to_dict() for b in w.bindings],
+                    [canonical(b.to_dict()) for b in w.bindings],
                     [[s.name, s.fingerprint] for s in w.secrets],
                 ]
                 for w in self.workers.values()

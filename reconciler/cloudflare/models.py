@@ -5,13 +5,17 @@ These are edge types; the reader turns them into `reconciler.state` objects.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from reconciler.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
+
+# A list the API may answer as null when it has no items: null reads as [].
+NullableList = Annotated[list[T], BeforeValidator(lambda v: [] if v is None else v)]
 
 
 class _Record(BaseModel):
@@ -35,7 +39,7 @@ class SecretRecord(_Record):
     name: str
     store_id: str | None = None
     comment: str | None = None
-    scopes: list[str] = Field(default_factory=list)
+    scopes: NullableList[str] = Field(default_factory=list)
     status: str | None = None
     created: str | None = None
     modified: str | None = None
@@ -60,7 +64,7 @@ class ScriptRecord(_Record):
 
 
 class ScriptSettings(_Record):
-    bindings: list[dict[str, Any]] = Field(default_factory=list)
+    bindings: NullableList[dict[str, Any]] = Field(default_factory=list)
     # The deployed version's annotations: where we record worker secret fingerprints.
     annotations: dict[str, Any] | None = None
     compatibility_date: str | None = None

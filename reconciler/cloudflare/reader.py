@@ -29,6 +29,7 @@ from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import digest_from_tags
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
 from reconciler.cloudflare.upload import detect_format
+from reconciler.empty import canonical
 from reconciler.markers import SECRETS_ANNOTATION, WORKER_TAG, parse_comment, parse_secrets_record
 from reconciler.state import (
     Binding,
@@ -148,7 +149,7 @@ async def _read_worker(
         name=record.id,
         format=fmt,
         script_digest=digest or "",
-        compatibility_date=record.compatibility_date or settings.compatibility_date,
+        compatibility_date=canonical(record.compatibility_date or settings.compatibility_date),
         compatibility_flags=tuple(flags),
         bindings=_bindings(settings.bindings, store_names),
         secrets=_secrets(settings),

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from reconciler.empty import canonical
 from reconciler.plan.model import Change
 from reconciler.state import Secret, Worker
 
 SECRET_BINDING = "secrets_store_secret"
-_EMPTY: tuple[Any, ...] = (None, "", [], {})
 
 
 def secret_view(secret: Secret) -> dict[str, Any]:
@@ -35,22 +35,28 @@ def worker_view(worker: Worker) -> dict[str, Any]:
 def field_changes(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
     """The fields that differ, in view order; `before=None` means the resource is new.
 
-    A new resource lists only the fields it sets, so empty defaults do not clutter a create.
+    Fields are compared in their canonical form (`reconciler.empty`): absent, null, "", []
+    and {} are one value, however the API or the manifest spells it. Changes show the views'
+    own values. A new resource lists only the fields it sets.
     """
     old = before or {}
-    if before is not None and _canonical(old) == _canonical(after):
+    old_c, new_c = _canonical_view(old), _canonical_view(after)
+    if before is not None and _canonical(old_c) == _canonical(new_c):
         return []  # the common no-change case, without DeepDiff's cost
     # Imported here: a no-change plan never needs it (about 20 ms of start-up).
     from deepdiff import DeepDiff
 
     # threshold 0: always diff key by key, even when the two views share few keys.
-    diff = DeepDiff(old, after, ignore_order=False, threshold_to_diff_deeper=0)
+    diff = DeepDiff(old_c, new_c, ignore_order=False, threshold_to_diff_deeper=0)
     changed = set(diff.affected_root_keys)
     order = list(after) + [k for k in old if k not in after]
-    changes = [Change(k, old.get(k), after.get(k)) for k in order if k in changed]
-    if before is None:
-        changes = [c for c in changes if c.after not in _EMPTY]
-    return changes
+    return [Change(k, old.get(k), after.get(k)) for k in order if k in changed]
+
+
+def _canonical_view(view: dict[str, Any]) -> dict[str, Any]:
+    """Every field's canonical form; a field with an empty value is left out (it is absent)."""
+    out = {k: canonical(v) for k, v in view.items()}
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def _canonical(view: dict[str, Any]) -> str:
