@@ -16,6 +16,8 @@ from pydantic_core import ErrorDetails
 
 from reconciler.errors import Location, Problem
 from reconciler.manifest.files import MAX_MANIFEST_BYTES, FileRefusedError, read_manifest_file
+from reconciler.manifest.hints import SHAPES as _SHAPES
+from reconciler.manifest.hints import expected_shape, suggestion, unknown_key
 from reconciler.manifest.models import (
     BINDING_TYPES,
     EXTENSION_PREFIX,
@@ -70,9 +72,7 @@ def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocum
     assert isinstance(data, dict)
     for key in data:
         if key != "account_id" and key not in _SECTIONS and not key.startswith(EXTENSION_PREFIX):
-            problems.append(
-                Problem(doc.keys[(key,)], f"unknown key {key!r}; {_expected_keys((key,))}")
-            )
+            problems.append(Problem(doc.keys[(key,)], unknown_key(doc.data, (key,))))
     if data.get("account_id") is not None:
         try:
             loaded.account_id = _ACCOUNT.validate_python(data["account_id"])
@@ -83,13 +83,14 @@ def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocum
         if items is None:
             continue
         if not isinstance(items, list):
-            problems.append(Problem(doc.locate((section,)), f"{section} must be a list"))
+            shape = expected_shape(data, (section,), section, "list_type", items)
+            problems.append(Problem(doc.locate((section,)), shape))
             continue
         for i, item in enumerate(items):
             try:
                 spec = model.model_validate(item)
             except ValidationError as exc:
-                problems.extend(_problem(doc, err, (section, i)) for err in exc.errors())
+                problems.extend(_item_problems(doc, exc.errors(), (section, i)))
                 if isinstance(item, dict):
                     loaded.rejected.append((section, i, item))
                     if isinstance(item.get("name"), str):
@@ -241,7 +242,7 @@ def _problem(doc: PositionedDocument, err: ErrorDetails, prefix: PathKey) -> Pro
     kind = err["type"]
     if kind == "extra_forbidden":
         where = doc.keys.get(path, doc.locate(path))
-        return Problem(where, f"unknown key {field_name!r}; {_expected_keys(path)}")
+        return Problem(where, unknown_key(doc.data, path))
     if kind == "missing":
         return Problem(doc.locate(path), f"missing required key {field_name!r}")
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -261,8 +262,8 @@ def _problem(doc: PositionedDocument, err: ErrorDetails, prefix: PathKey) -> Pro
             f"{field_name}: YAML reads {_yaml_text(got)} as a {_yaml_typed(got)}; "
             "write it in quotes to keep it text"
         )
-    elif kind in ("string_type", "list_type", "dict_type", "model_type", "model_attributes_type"):
-        message = f"{field_name}: {err['msg'].lower()}"
+    elif kind in _SHAPES:
+        message = expected_shape(doc.data, path, field_name, kind, err.get("input"))
     return Problem(doc.locate(path), message)
 
 
@@ -283,27 +284,23 @@ def _yaml_text(value: object) -> str:
     return value.isoformat() if isinstance(value, datetime.date) else repr(value)
 
 
-_KEYS: dict[str, tuple[str, ...]] = {
-    "": ("account_id", "stores", "secrets", "workers"),
-    "stores": ("name",),
-    "secrets": ("name", "store", "value_from", "scopes", "comment"),
-    "value_from": ("env", "file"),
-    "workers": (
-        "name",
-        "script",
-        "format",
-        "compatibility_date",
-        "compatibility_flags",
-        "bindings",
-        "modules",
-    ),
-}
-
-
-def _expected_keys(path: PathKey) -> str:
-    parents = [p for p in path[:-1] if isinstance(p, str)]
-    section = parents[-1] if parents else ""
-    if section == "bindings":
-        return "a binding takes `type`, `name` and the fields of its type"
-    keys = _KEYS.get(section)
-    return f"expected one of: {', '.join(keys)}" if keys else "remove it"
+def _item_problems(
+    doc: PositionedDocument, errors: list[ErrorDetails], prefix: PathKey
+) -> list[Problem]:
+    """One entry's problems; a misspelt required key is one problem, not two ("unknown key
+    'value_form'; did you mean 'value_from'?" says what "missing 'value_from'" would)."""
+    problems = [_problem(doc, err, prefix) for err in errors]
+    suggested = {
+        (_data_path(doc.data, (*prefix, *e["loc"]))[:-1], nearest)
+        for e in errors
+        if e["type"] == "extra_forbidden" and e["loc"]
+        for nearest in [suggestion(doc.data, _data_path(doc.data, (*prefix, *e["loc"])))]
+        if nearest
+    }
+    kept = []
+    for err, problem in zip(errors, problems, strict=True):
+        path = _data_path(doc.data, (*prefix, *err["loc"]))
+        if err["type"] == "missing" and err["loc"] and (path, str(err["loc"][-1])) in suggested:
+            continue
+        kept.append(problem)
+    return kept

@@ -95,7 +95,7 @@ def test_full_example_loads_into_the_state_model(base: Write) -> None:
         # unknown top-level key
         (
             "stores: [{name: prod}]\nworkerz: []\n",
-            "m.yaml:2:1: unknown key 'workerz'; expected one of",
+            "m.yaml:2:1: unknown key 'workerz'; did you mean 'workers'? expected one of",
         ),
         # missing required key
         (
