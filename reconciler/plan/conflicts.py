@@ -39,8 +39,8 @@ def store_limit(desired: State, live: State, actions: list[Action]) -> Conflict 
     return Conflict(
         "store_limit",
         f"the account allows {count(live.max_stores, 'secrets store')}, but after this plan there "
-        f"would be {after}: the plan creates {_quoted(created)} next to the live {live_noun} "
-        f"{_quoted(kept)}. Ways out: {'; '.join([*ways, RAISE_LIMIT_HINT])}.",
+        f"would be {after}: the plan creates {_declared(desired, created)} next to the live "
+        f"{live_noun} {_quoted(kept)}. Ways out: {'; '.join([*ways, RAISE_LIMIT_HINT])}.",
     )
 
 
@@ -48,12 +48,22 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
+def _declared(desired: State, names: list[str]) -> str:
+    """Each store with the manifest spot that declares it: the line that crosses the limit."""
+    spots = []
+    for name in names:
+        store = desired.stores.get(name)
+        where = f" (declared at {store.location})" if store and store.location else ""
+        spots.append(f"'{name}'{where}")
+    return ", ".join(spots)
+
+
 def _way_out(desired: State, live: State, store: str, created: list[str]) -> str:
     """What to do about one live store that is in the way."""
     if store in desired.stores:
         most = count(live.max_stores or 0, "store")
         return (
-            f"'{store}' is declared too, so declare at most {most}: "
+            f"{_declared(desired, [store])} is declared too, so declare at most {most}: "
             f"put the secrets meant for {_quoted(created)} in '{store}'"
         )
     if store_managed(live, store):

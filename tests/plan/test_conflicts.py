@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 
 from reconciler.errors import PlanConflictError
+from reconciler.manifest.merge import load_manifests
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
@@ -270,3 +272,18 @@ def test_raise_if_conflicts(monkeypatch: pytest.MonkeyPatch) -> None:
     assert "missing_value: secret 'app/A'" in str(caught.value)
     plan.conflicts = []
     plan.raise_if_conflicts()
+
+
+def test_store_limit_names_the_manifest_line_of_the_store_that_crosses_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 26, item 7: the conflict named the stores but not where they are declared."""
+    monkeypatch.chdir(tmp_path)
+    Path("stores.yaml").write_text("stores:\n  - name: live-one\n  - name: app\n")
+    desired = load_manifests(["stores.yaml"]).state
+    live = live_state(stores=["live-one", "other"], max_stores=2)
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    (conflict,) = plan.conflicts
+    assert conflict.kind == "store_limit"
+    assert "the plan creates 'app' (declared at stores.yaml:3:11) next to" in conflict.message
+    assert "'live-one' (declared at stores.yaml:2:11) is declared too" in conflict.message
