@@ -27,14 +27,18 @@ def _free_port(host: str) -> int:
         return port
 
 
-def _check_bindable(host: str, port: int) -> None:
-    """Fail with our error, not uvicorn's sys.exit, when the address is taken."""
+def _listen(host: str, port: int) -> socket.socket:
+    """The bound socket serve() hands to uvicorn: our error, not uvicorn's sys.exit, when the
+    address is taken, and the real port when 0 asked for any free one."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     try:
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind((host, port))
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
     except OSError as exc:
+        sock.close()
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    return sock
 
 
 class EmulatorServer:
@@ -115,9 +119,19 @@ def serve(
 ) -> None:
     """Serve until interrupted, printing the banner first (the CLI's `emulator serve`)."""
     config = EmulatorConfig.load(config_path)
-    _check_bindable(host, port)
-    app = create_app(config, db, loopback_only=is_loopback(host))
-    stream = out or sys.stdout
-    stream.write(banner(config, f"http://{host}:{port}{API_PREFIX}", db) + "\n")
-    stream.flush()
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False, lifespan="off")
+    sock = _listen(host, port)
+    bound: int = sock.getsockname()[1]
+    try:
+        app = create_app(config, db, loopback_only=is_loopback(host))
+        stream = out or sys.stdout
+        shown = f"[{host}]" if ":" in host else host
+        stream.write(banner(config, f"http://{shown}:{bound}{API_PREFIX}", db) + "\n")
+        stream.flush()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                app, host=host, port=bound, log_level="warning", access_log=False, lifespan="off"
+            )
+        )
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

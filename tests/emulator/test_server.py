@@ -120,3 +120,31 @@ def test_unusable_db_and_taken_port_are_config_errors(tmp_path: Path) -> None:
         create_app(db_path=str(junk))
     with EmulatorServer() as srv, pytest.raises(ConfigError, match="cannot listen"):
         serve("127.0.0.1", srv.port, None, None)
+
+
+def test_serve_on_port_0_prints_the_port_it_got() -> None:
+    """Issue 26, item 4: `--port 0` printed `listening on http://127.0.0.1:0/client/v4`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        url = first.rsplit(" ", 1)[-1]
+        assert url.startswith("http://127.0.0.1:") and url.endswith("/client/v4"), first
+        port = int(url.removeprefix("http://127.0.0.1:").removesuffix("/client/v4"))
+        assert port != 0
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                answer = httpx.get(f"{url}/accounts", headers=AUTH)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the printed port does not answer"
+                time.sleep(0.05)
+        assert answer.json()["result"][0]["id"] == DEFAULT_ACCOUNT_ID
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
