@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 import httpx
 
 from reconciler import __version__
-from reconciler.cloudflare.budget import WaitBudget
+from reconciler.cloudflare.budget import WaitBudget, WaitBudgetError
 from reconciler.cloudflare.config import ClientConfig, display_url
 from reconciler.cloudflare.envelope import (
     api_error,
@@ -306,8 +306,27 @@ class ApiTransport:
                     raise error
             if not retryable or attempt >= self.config.max_retries:
                 raise error
-            await self.wait_before_retry(method, path, attempt, reason, retry_after)
+            await self._retry_or_raise(error, method, path, attempt, reason, retry_after)
             attempt += 1
+
+    async def _retry_or_raise(
+        self,
+        error: ApiError,
+        method: str,
+        path: str,
+        attempt: int,
+        reason: str,
+        retry_after: float | None,
+    ) -> None:
+        """Wait to retry; when the wait budget says stop and nothing answered at all, the
+        failure to report is that nothing answered, not the budget: the server never asked
+        anyone to wait."""
+        try:
+            await self.wait_before_retry(method, path, attempt, reason, retry_after)
+        except WaitBudgetError:
+            if error.status == 0:
+                raise error from None
+            raise
 
     async def call(self, method: str, path: str, *, idempotent: bool = True, **kwargs: Any) -> Any:
         response = await self.send(method, path, idempotent=idempotent, **kwargs)
@@ -391,7 +410,8 @@ class ApiTransport:
                     return found
                 if attempt >= self.config.max_retries:
                     raise amb.error from None
-                await self.wait_before_retry(
+                await self._retry_or_raise(
+                    amb.error,
                     "POST",
                     path,
                     attempt,

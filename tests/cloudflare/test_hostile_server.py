@@ -302,6 +302,24 @@ def test_a_port_where_nothing_listens_names_the_flag_and_the_url(
     assert f"nothing answered at {url} (from CLOUDFLARE_API_BASE_URL)" in err
 
 
+def test_a_dead_port_with_a_small_wait_budget_says_nothing_answered(
+    manifests: Path, tmp_path: Path
+) -> None:
+    """Issue 26, item 5: with --max-wait 1 the error blamed the wait budget ("a retry would
+    wait 1 s ... raise it with --max-wait") instead of saying nothing answered there."""
+    with HostileServer(lambda seen: iter(())) as server:
+        url = server.base_url
+    code, _out, err, _ = run_capped(
+        ["plan", str(manifests), "--api-base-url", url, "--max-wait", "1"],
+        cwd=str(tmp_path),
+        env=cli_env(),
+        memory_bytes=1 << 30,
+    )
+    assert code == 1
+    assert f"nothing answered at {url} (from --api-base-url)" in err
+    assert "--max-wait" not in err and "wait budget" not in err
+
+
 def test_a_base_url_without_client_v4_gets_a_hint() -> None:
     def not_found(seen: Seen) -> Iterator[bytes]:
         yield b"HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\nNot Found"
