@@ -60,6 +60,8 @@ REASON_ADOPT_STORE = (
     "exists and holds no secrets managed by reconciler: the plan takes it over (no API call)"
 )
 REASON_PRUNE = "no longer declared; --prune deletes it"
+# Resources a warning names one by one; past this, "and N more".
+MAX_NAMED = 20
 REASON_WORKER_SECRET_CHANGED = "the value changed: apply writes the new value"
 REASON_WORKER_SECRET_UNRECORDED = (
     "the deployed version records no fingerprint of ours for it (it was changed outside "
@@ -81,7 +83,8 @@ class _Planner:
     warnings: list[str] = field(default_factory=list)
     unmanaged: list[Unmanaged] = field(default_factory=list)
     no_op: int = 0
-    undeclared_managed: int = 0
+    # What --prune would delete, as `kind label`: the warning names each one.
+    undeclared_managed: list[str] = field(default_factory=list)
     fingerprints_compared: int = 0
     fingerprints_differing: int = 0
 
@@ -92,7 +95,7 @@ class _Planner:
         elif self.options.prune:
             self.actions.append(action)
         else:
-            self.undeclared_managed += 1
+            self.undeclared_managed.append(f"{action.kind} '{action.label}'")
 
     # -- stores ----------------------------------------------------------------------
 
@@ -408,9 +411,13 @@ class _Planner:
                     "cannot read it between the delete and the create"
                 )
         if self.undeclared_managed:
+            names = self.undeclared_managed
+            shown = ", ".join(names[:MAX_NAMED]) + (
+                f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
+            )
             self.warnings.append(
-                f"{count(self.undeclared_managed, 'managed resource')} "
-                f"{'is' if self.undeclared_managed == 1 else 'are'} no longer declared; "
+                f"{count(len(names), 'managed resource')} "
+                f"{'is' if len(names) == 1 else 'are'} no longer declared ({shown}); "
                 "--prune deletes them"
             )
 

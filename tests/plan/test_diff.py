@@ -468,3 +468,20 @@ def test_a_changed_fingerprint_key_is_called_out() -> None:
     plan = compute_plan(desired, one, options=PlanOptions(), fingerprint_key=KEY)
     assert [a.action for a in plan.actions] == ["replace"]
     assert KEY_CHANGED_WARNING not in plan.warnings
+
+
+@pytest.mark.usefixtures("values_env")
+def test_the_undeclared_managed_warning_names_each_one() -> None:
+    """Issue 26, item 2: `! 1 managed resource is no longer declared; --prune deletes them`
+    named nothing; the text plan shows warnings only, so the name must be in the warning."""
+    live = live_state(stores=["app"], secrets=[live_secret("app", "OLD")], workers=[worker("w")])
+    desired = state(stores=["app"], secrets=[])
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    assert (
+        "2 managed resources are no longer declared (secret 'app/OLD', worker 'w'); "
+        "--prune deletes them"
+    ) in plan.warnings
+    many = live_state(stores=["app"], secrets=[live_secret("app", f"S{i:02}") for i in range(25)])
+    plan = compute_plan(desired, many, options=PlanOptions(), fingerprint_key=KEY)
+    (warning,) = [w for w in plan.warnings if "no longer declared" in w]
+    assert "secret 'app/S19'" in warning and "S20" not in warning and "and 5 more" in warning
