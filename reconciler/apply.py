@@ -41,6 +41,11 @@ from reconciler.state import Secret, State
 
 log = logging.getLogger("reconciler.apply")
 SecretUpdate = Literal["replace", "patch"]
+NOTE_PATCHED = "value written by PATCH (same id)"
+NOTE_PATCH_REFUSED = (
+    "PATCH with the value was refused (code 1001): deleted and recreated instead (new id)"
+)
+NOTE_UPDATE_REFUSED = "PATCH was refused (code 1001): deleted and recreated instead (new id)"
 Status = Literal["done", "failed", "not_started"]
 # A recreate right after a delete may meet the name still being released.
 RECREATE_ATTEMPTS = 3
@@ -58,6 +63,8 @@ class Outcome:
     secret_absent: bool = False
     # False when the account could not be read to confirm the absence (or the run was cut).
     absent_confirmed: bool = True
+    # How it was done, when that is not what the plan said (a PATCH refused, then recreated).
+    note: str = ""
 
 
 @dataclass
@@ -167,10 +174,10 @@ class Applier:
             if self._stop:
                 return self._emit(Outcome(action, "not_started"))
             try:
-                await self._execute(action)
+                note = await self._execute(action)
                 if record:
                     await self._record_secrets(action)
-                outcome = Outcome(action, "done")
+                outcome = Outcome(action, "done", note=note)
             except _SecretAbsentError as exc:
                 outcome = Outcome(
                     action, "failed", exc.cause, secret_absent=True, absent_confirmed=exc.confirmed
@@ -209,15 +216,17 @@ class Applier:
             self.on_outcome(outcome)
         return outcome
 
-    async def _execute(self, action: Action) -> None:
+    async def _execute(self, action: Action) -> str:
+        """Carry out one action; returns a note when how it was done differs from the plan."""
+        if action.kind == "secret":
+            return await self._secret(action)
         if action.kind == "store":
             await self._store(action)
-        elif action.kind == "secret":
-            await self._secret(action)
         elif action.kind == "worker_secret":
             await self._worker_secret(action)
         else:
             await self._worker(action)
+        return ""
 
     # --- stores ----------------------------------------------------------
 
@@ -261,7 +270,7 @@ class Applier:
 
     # --- secrets ---------------------------------------------------------
 
-    async def _secret(self, action: Action) -> None:
+    async def _secret(self, action: Action) -> str:
         assert action.store is not None
         key = (action.store, action.name)
         live = self.live.secrets.get(key)
@@ -269,16 +278,20 @@ class Applier:
         if action.action == "delete":
             assert live is not None and live.id is not None
             await self.client.delete_secret(self.account, store_id, live.id)
-            return
+            return ""
         desired = self.desired.secrets[key]
         if action.action == "create" or live is None or live.id is None:
             await self._create_secret(store_id, desired)
         elif action.action == "update":
-            await self._update_secret(store_id, desired, live)
-        else:  # replace, adopt: the value must be (re)written
-            if self.secret_update == "patch" and await self._patch_value(store_id, desired, live):
-                return
+            return await self._update_secret(store_id, desired, live)
+        elif self.secret_update == "patch":  # replace, adopt: the value must be (re)written
+            if await self._patch_value(store_id, desired, live):
+                return NOTE_PATCHED
             await self._recreate(store_id, desired, live.id)
+            return NOTE_PATCH_REFUSED
+        else:
+            await self._recreate(store_id, desired, live.id)
+        return ""
 
     def _comment_and_value(self, secret: Secret) -> tuple[str, str]:
         assert secret.value_from is not None
@@ -306,7 +319,7 @@ class Applier:
             replacing=replacing,
         )
 
-    async def _update_secret(self, store_id: str, desired: Secret, live: Secret) -> None:
+    async def _update_secret(self, store_id: str, desired: Secret, live: Secret) -> str:
         """Comment/scopes by PATCH without value or name; on 1001, delete then recreate."""
         assert live.id is not None
         # The value does not change here, so the recorded fingerprint stays as it is: a
@@ -320,6 +333,8 @@ class Applier:
             if not exc.has_code(1001):
                 raise
             await self._recreate(store_id, desired, live.id)
+            return NOTE_UPDATE_REFUSED
+        return ""
 
     async def _patch_value(self, store_id: str, desired: Secret, live: Secret) -> bool:
         """Opt-in: PATCH with the value; False when the API refuses it (1001)."""
