@@ -411,13 +411,13 @@ class _Planner:
                     "cannot read it between the delete and the create"
                 )
         if self.undeclared_managed:
-            names = self.undeclared_managed
-            shown = ", ".join(names[:MAX_NAMED]) + (
-                f" and {len(names) - MAX_NAMED} more" if len(names) > MAX_NAMED else ""
+            undeclared = self.undeclared_managed
+            shown = ", ".join(undeclared[:MAX_NAMED]) + (
+                f" and {len(undeclared) - MAX_NAMED} more" if len(undeclared) > MAX_NAMED else ""
             )
             self.warnings.append(
-                f"{count(len(names), 'managed resource')} "
-                f"{'is' if len(names) == 1 else 'are'} no longer declared ({shown}); "
+                f"{count(len(undeclared), 'managed resource')} "
+                f"{'is' if len(undeclared) == 1 else 'are'} no longer declared ({shown}); "
                 "--prune deletes them"
             )
 
