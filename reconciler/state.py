@@ -11,7 +11,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from reconciler.empty import canonical
 from reconciler.errors import Location
@@ -162,6 +162,19 @@ class Worker:
     location: Location | None = field(default=None, compare=False)
     # Live only: the script's tags, ours and others' (others' are kept on upload).
     tags: tuple[str, ...] = field(default=(), compare=False)
+
+
+class WorkerParts(TypedDict, total=False):
+    """The Worker fields one facet fills (`reconciler/facets.py`): each layer's facet returns
+    its own part and the layer builds the Worker from all of them."""
+
+    format: WorkerFormat
+    script_digest: str
+    modules: tuple[Module | ModuleFile, ...]
+    compatibility_date: str | None
+    compatibility_flags: tuple[str, ...]
+    bindings: tuple[Binding, ...]
+    secrets: tuple[WorkerSecret, ...]
 
 
 @dataclass

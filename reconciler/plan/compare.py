@@ -22,13 +22,12 @@ def secret_view(secret: Secret) -> dict[str, Any]:
 
 
 def worker_view(worker: Worker) -> dict[str, Any]:
-    view: dict[str, Any] = {
-        "script": worker.script_digest,
-        "compatibility_date": worker.compatibility_date,
-        "compatibility_flags": list(worker.compatibility_flags),
-    }
-    for binding in sorted(worker.bindings, key=lambda b: b.name):
-        view[f"bindings.{binding.name}"] = dict(sorted(binding.to_dict().items()))
+    """The worker's own fields: every facet's view, in the registry's order."""
+    from reconciler.plan.facets import FACETS
+
+    view: dict[str, Any] = {}
+    for facet in FACETS:
+        view.update(facet.view(worker))
     return view
 
 

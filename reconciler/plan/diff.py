@@ -7,27 +7,24 @@ this module (changes show them as "(sensitive)").
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
-from reconciler.errors import ConfigError, ValueSourceError
-from reconciler.markers import secrets_record_fits
+from reconciler.errors import ConfigError
 from reconciler.plan.compare import field_changes, secret_bindings, secret_view, worker_view
 from reconciler.plan.conflicts import find_conflicts
-from reconciler.plan.fingerprint import KEY_ENV, fingerprint, worker_secret_fingerprint
+from reconciler.plan.context import REASON_PRUNE, Planning
+from reconciler.plan.facets import FACETS
+from reconciler.plan.fingerprint import KEY_ENV, fingerprint
 from reconciler.plan.model import (
     CONFLICT_KINDS,
     SENSITIVE,
     Action,
-    ActionType,
     Change,
-    Conflict,
     Plan,
     PlanOptions,
     Unmanaged,
 )
 from reconciler.plan.order import order_actions
 from reconciler.plan.ownership import store_has_managed_secrets, store_managed
-from reconciler.state import Secret, State, Worker, WorkerSecret
+from reconciler.state import Secret, State
 from reconciler.words import count
 
 NO_KEY_WARNING = (
@@ -59,43 +56,13 @@ REASON_ADOPT_WORKER = (
 REASON_ADOPT_STORE = (
     "exists and holds no secrets managed by reconciler: the plan takes it over (no API call)"
 )
-REASON_PRUNE = "no longer declared; --prune deletes it"
 # Resources a warning names one by one; past this, "and N more".
 MAX_NAMED = 20
-REASON_WORKER_SECRET_CHANGED = "the value changed: apply writes the new value"
-REASON_WORKER_SECRET_UNRECORDED = (
-    "the deployed version records no fingerprint of ours for it (it was changed outside "
-    "reconciler since the last apply, for example by `wrangler secret put`, or never recorded), "
-    "so the value cannot be verified: apply writes the manifest's value"
-)
-REASON_WORKER_SECRET_ADOPT = "the worker is being adopted: apply writes the manifest's value"
-REASON_WORKER_SECRET_FORCED = "--replace asked for a value rotation: apply writes the value again"
 
 
-@dataclass
-class _Planner:
-    desired: State
-    live: State
-    options: PlanOptions
-    key: bytes | None
-    actions: list[Action] = field(default_factory=list)
-    missing: list[Conflict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    unmanaged: list[Unmanaged] = field(default_factory=list)
-    no_op: int = 0
-    # What --prune would delete, as `kind label`: the warning names each one.
-    undeclared_managed: list[str] = field(default_factory=list)
-    fingerprints_compared: int = 0
-    fingerprints_differing: int = 0
-
-    def _undeclared(self, managed: bool, action: Action, unmanaged: Unmanaged) -> None:
-        """A live resource no manifest declares: pruned if ours, listed if not."""
-        if not managed:
-            self.unmanaged.append(unmanaged)
-        elif self.options.prune:
-            self.actions.append(action)
-        else:
-            self.undeclared_managed.append(f"{action.kind} '{action.label}'")
+class _Planner(Planning):
+    """Stores, secrets and the workers' own actions; each Worker facet plans its part
+    (`plan/facets/`)."""
 
     # -- stores ----------------------------------------------------------------------
 
@@ -111,7 +78,7 @@ class _Planner:
             else:
                 self.actions.append(Action("adopt", "store", name, reason=REASON_ADOPT_STORE))
         for name in sorted(set(self.live.stores) - declared):
-            self._undeclared(
+            self.undeclared(
                 store_managed(self.live, name),
                 Action("delete", "store", name, reason=f"{REASON_PRUNE} with its secrets"),
                 Unmanaged("store", name),
@@ -123,41 +90,13 @@ class _Planner:
         wanted = self.options.replace
         return f"{secret.store}/{secret.name}" in wanted or secret.name in wanted
 
-    def _read_value(self, secret: Secret | WorkerSecret, worker: str | None = None) -> str | None:
-        """The value, or None with a missing_value conflict. Errors name the source only."""
-        if isinstance(secret, Secret):
-            what = f"secret '{secret.store}/{secret.name}'"
-        else:
-            what = f"worker '{worker}' secret '{secret.name}'"
-        source = secret.value_from
-        if source is None:
-            problem = "has no value source (set value_from in the manifest)"
-        elif not source.available():
-            problem = f"takes its value from the {source.describe()}, which is not available"
-        else:
-            try:
-                return source.read()
-            except ValueSourceError as exc:
-                problem = f"cannot be read: {exc}"
-        self.missing.append(Conflict("missing_value", f"{what} {problem}"))
-        return None
+    def _read_value(self, secret: Secret) -> str | None:
+        return self.read_value(secret.value_from, f"secret '{secret.store}/{secret.name}'")
 
     def _needs_value(self, want: Secret) -> bool:
         """Whether secrets() reads this value: to write it, or to compare fingerprints."""
         have = self.live.secrets.get((want.store, want.name))
         return have is None or not have.managed or self._forced(want) or self.key is not None
-
-    def _needs_worker_value(self, want: Worker, secret: WorkerSecret) -> bool:
-        """Whether worker_secrets() reads this value (the same cases as `_worker_secret`)."""
-        have = self.live.workers.get(want.name)
-        if have is None or not have.managed or self.key is not None:
-            return True
-        forced = self.options.replace
-        return (
-            secret.name in forced
-            or f"{want.name}/{secret.name}" in forced
-            or not any(s.name == secret.name for s in have.secrets)
-        )
 
     def prefetch_values(self) -> None:
         """Resolve the external values (sops, AWS, commands) this plan reads, concurrently
@@ -168,13 +107,7 @@ class _Planner:
             if s.value_from is not None and s.value_from.external is not None
             and self._needs_value(s)
         ]  # fmt: skip
-        needed += [
-            s.value_from
-            for w in self.desired.workers.values()
-            for s in w.secrets
-            if s.value_from is not None and s.value_from.external is not None
-            and self._needs_worker_value(w, s)
-        ]  # fmt: skip
+        needed += [v for facet in FACETS for v in facet.values(self) if v.external is not None]
         for resolution in {id(v.resolution): v.resolution for v in needed}.values():
             if resolution is not None:
                 resolution.prefetch(
@@ -238,7 +171,7 @@ class _Planner:
                 self.no_op += 1
         for key in sorted(set(self.live.secrets) - set(self.desired.secrets)):
             have = self.live.secrets[key]
-            self._undeclared(
+            self.undeclared(
                 have.managed,
                 Action("delete", "secret", have.name, have.store, reason=REASON_PRUNE),
                 Unmanaged("secret", have.name, have.store),
@@ -251,10 +184,7 @@ class _Planner:
                 k in self.live.secrets and self.live.secrets[k].managed
                 for k in self.desired.secrets
             )
-            or any(
-                w.secrets and w.name in self.live.workers and self.live.workers[w.name].managed
-                for w in self.desired.workers.values()
-            )
+            or any(facet.unverified(self) for facet in FACETS)
         ):
             self.warnings.append(NO_KEY_WARNING)
         if self.fingerprints_compared >= 2 and (
@@ -297,98 +227,11 @@ class _Planner:
             else:
                 self.no_op += 1
         for name in sorted(set(self.live.workers) - set(self.desired.workers)):
-            self._undeclared(
+            self.undeclared(
                 self.live.workers[name].managed,
                 Action("delete", "worker", name, reason=REASON_PRUNE),
                 Unmanaged("worker", name),
             )
-
-    # -- worker script secrets ---------------------------------------------------------
-
-    def worker_secrets(self) -> None:
-        """Each declared secret_text: written when missing, changed, unverifiable or forced.
-
-        The live fingerprint comes from the record our deployed version carries; a version
-        someone else made (wrangler secret put, deploy, dashboard) has none.
-        """
-        for name in sorted(self.desired.workers):
-            want = self.desired.workers[name]
-            have = self.live.workers.get(name)
-            live = {s.name: s for s in have.secrets} if have is not None else {}
-            comparable = self._record_fits(want)
-            for secret in want.secrets:
-                self._worker_secret(want, have, live.get(secret.name), secret, comparable)
-            undeclared = sorted(set(live) - {s.name for s in want.secrets})
-            if have is None or not undeclared:
-                continue
-            if have.managed and self.options.prune:
-                self.actions += [
-                    Action("delete", "worker_secret", n, reason=REASON_PRUNE, worker=name)
-                    for n in undeclared
-                ]
-                continue
-            names = ", ".join(undeclared)
-            self.warnings.append(
-                f"worker '{name}' has script secret(s) no manifest declares: {names}; "
-                + (
-                    "--prune deletes them"
-                    if have.managed
-                    else "they are kept (the worker is not managed yet)"
-                )
-            )
-
-    def _record_fits(self, worker: Worker) -> bool:
-        if self.key is None or secrets_record_fits([s.name for s in worker.secrets]):
-            return True
-        self.warnings.append(
-            f"worker '{worker.name}' declares {len(worker.secrets)} script secrets, more than "
-            "the fingerprint record in a version annotation holds: value changes of its secrets "
-            "cannot be detected (rotate them with --replace)"
-        )
-        return False
-
-    def _worker_secret(
-        self,
-        want: Worker,
-        have: Worker | None,
-        current: WorkerSecret | None,
-        secret: WorkerSecret,
-        comparable: bool,
-    ) -> None:
-        label = f"{want.name}/{secret.name}"
-
-        def act(action: ActionType, before: str | None, reason: str = "") -> None:
-            changes = [Change("value", before, SENSITIVE)]
-            self.actions.append(
-                Action(action, "worker_secret", secret.name, None, changes, reason, want.name)
-            )
-
-        if current is None or have is None:
-            self._read_value(secret, want.name)
-            act("create", None)
-            return
-        reason: str | None = None
-        if not have.managed:
-            self._read_value(secret, want.name)
-            act("adopt", SENSITIVE, REASON_WORKER_SECRET_ADOPT)
-            return
-        if secret.name in self.options.replace or label in self.options.replace:
-            self._read_value(secret, want.name)
-            reason = REASON_WORKER_SECRET_FORCED
-        elif self.key is not None and comparable:
-            value = self._read_value(secret, want.name)
-            if value is not None and current.fingerprint is None:
-                reason = REASON_WORKER_SECRET_UNRECORDED
-            elif value is not None:
-                self.fingerprints_compared += 1
-                fp = worker_secret_fingerprint(self.key, want.name, secret.name, value)
-                if fp != current.fingerprint:
-                    self.fingerprints_differing += 1
-                    reason = REASON_WORKER_SECRET_CHANGED
-        if reason is None:
-            self.no_op += 1
-        else:
-            act("replace", SENSITIVE, reason)
 
     # -- notes -----------------------------------------------------------------------
 
@@ -426,7 +269,12 @@ def check_replace(desired: State, replace: list[str]) -> None:
     """A --replace that names no declared secret (a store's, or a worker's secret_text) is a
     typo: refuse it rather than do nothing."""
     targets = [(s.store, s.name) for s in desired.secrets.values()]
-    targets += [(w.name, s.name) for w in desired.workers.values() for s in w.secrets]
+    targets += [
+        (w.name, name)
+        for w in desired.workers.values()
+        for facet in FACETS
+        for name in facet.replace_targets(w)
+    ]
     labels = sorted(f"{where}/{name}" for where, name in targets)
     for wanted in replace:
         if not any(wanted in (name, f"{where}/{name}") for where, name in targets):
@@ -453,7 +301,8 @@ def compute_plan(
     planner.secrets()
     planner.quota_warning()
     planner.workers()
-    planner.worker_secrets()
+    for facet in FACETS:
+        facet.plan(planner)
     planner.replace_warnings()  # after every fingerprint comparison, worker secrets' too
     planner.unavailability_notes()
     actions = order_actions(planner.actions, live)

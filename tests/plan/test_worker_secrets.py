@@ -7,7 +7,8 @@ import json
 import pytest
 
 from reconciler.markers import format_secrets_record, parse_secrets_record, secrets_record_fits
-from reconciler.plan.diff import REASON_WORKER_SECRET_UNRECORDED, compute_plan
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.facets.secrets import REASON_WORKER_SECRET_UNRECORDED
 from reconciler.plan.model import Plan, PlanOptions
 
 from .conftest import (

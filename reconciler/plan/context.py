@@ -1,0 +1,57 @@
+"""What one plan computation holds while it runs, shared by diff.py and the Worker facets.
+
+The planner's working state (the actions so far, warnings, missing values, counters) and
+the two helpers every part needs: reading a value once with its conflict, and deciding what
+happens to a live resource no manifest declares.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reconciler.errors import ValueSourceError
+from reconciler.manifest.values import ValueSource
+from reconciler.plan.model import Action, Conflict, PlanOptions, Unmanaged
+from reconciler.state import State
+
+REASON_PRUNE = "no longer declared; --prune deletes it"
+
+
+@dataclass
+class Planning:
+    desired: State
+    live: State
+    options: PlanOptions
+    key: bytes | None
+    actions: list[Action] = field(default_factory=list)
+    missing: list[Conflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    unmanaged: list[Unmanaged] = field(default_factory=list)
+    no_op: int = 0
+    # What --prune would delete, as `kind label`: the warning names each one.
+    undeclared_managed: list[str] = field(default_factory=list)
+    fingerprints_compared: int = 0
+    fingerprints_differing: int = 0
+
+    def undeclared(self, managed: bool, action: Action, unmanaged: Unmanaged) -> None:
+        """A live resource no manifest declares: pruned if ours, listed if not."""
+        if not managed:
+            self.unmanaged.append(unmanaged)
+        elif self.options.prune:
+            self.actions.append(action)
+        else:
+            self.undeclared_managed.append(f"{action.kind} '{action.label}'")
+
+    def read_value(self, source: ValueSource | None, what: str) -> str | None:
+        """The value, or None with a missing_value conflict. Errors name the source only."""
+        if source is None:
+            problem = "has no value source (set value_from in the manifest)"
+        elif not source.available():
+            problem = f"takes its value from the {source.describe()}, which is not available"
+        else:
+            try:
+                return source.read()
+            except ValueSourceError as exc:
+                problem = f"cannot be read: {exc}"
+        self.missing.append(Conflict("missing_value", f"{what} {problem}"))
+        return None

@@ -1,0 +1,8 @@
+"""The Worker facets' parts of the plan, in `reconciler.facets.WORKER_FACETS` order."""
+
+from __future__ import annotations
+
+from reconciler.plan.facets import bindings, code, secrets
+from reconciler.plan.facets.base import PlanFacet
+
+FACETS: tuple[PlanFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)

@@ -1,0 +1,22 @@
+"""The code facet in the plan: the script's digest and its compatibility settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.plan.facets.base import PlanFacet
+from reconciler.state import Worker
+
+
+class CodePlan(PlanFacet):
+    name = "code"
+
+    def view(self, worker: Worker) -> dict[str, Any]:
+        return {
+            "script": worker.script_digest,
+            "compatibility_date": worker.compatibility_date,
+            "compatibility_flags": list(worker.compatibility_flags),
+        }
+
+
+FACET = CodePlan()
