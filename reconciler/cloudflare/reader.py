@@ -9,7 +9,8 @@ our last upload wrote (`codetag.py`; docs/cheap-reads.md says what each skipped
 read could and could not miss). Everything independent runs concurrently; the
 client bounds it.
 
-Live workers carry the code digest, not the code (`Worker.modules` is empty).
+Live workers carry the code digest, not the code (`Worker.modules` is empty). Each
+Worker facet (`cloudflare/facets/`) turns the listing and settings into its fields.
 Script secrets (`secret_text`) come from the settings too: their names, and the
 fingerprints the deployed version's record holds (`markers.parse_secrets_record`).
 Bindings name stores, not store ids, so they compare with the manifests.
@@ -20,32 +21,19 @@ quota, and free and standard plans allow one store.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from pydantic import ValidationError
 
 from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import digest_from_tags
+from reconciler.cloudflare.facets import FACETS
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
 from reconciler.cloudflare.upload import detect_format
-from reconciler.empty import canonical
-from reconciler.markers import SECRETS_ANNOTATION, WORKER_TAG, parse_comment, parse_secrets_record
-from reconciler.state import (
-    Binding,
-    Secret,
-    State,
-    Store,
-    Worker,
-    WorkerFormat,
-    WorkerSecret,
-    script_digest,
-)
+from reconciler.markers import WORKER_TAG, parse_comment
+from reconciler.state import Secret, State, Store, Worker, WorkerFormat, WorkerParts, script_digest
 
 DEFAULT_MAX_STORES = 1
-SECRET_TEXT = "secret_text"
-# Key material bindings are never declared by manifests; they are kept, never compared.
-OUT_OF_BAND_BINDINGS = frozenset({"secret_key"})
 
 
 async def read_live(
@@ -140,23 +128,16 @@ async def _read_worker(
     else:
         fmt = fmt_hint or "classic"
     tags = record.tags if record.tags is not None else settings.tags or []
-    flags = (
-        record.compatibility_flags
-        if record.compatibility_flags is not None
-        else settings.compatibility_flags or []
-    )
+    parts: WorkerParts = {"format": fmt, "script_digest": digest or ""}
+    for facet in FACETS:
+        parts.update(facet.read(record, settings, store_names))
     return Worker(
         name=record.id,
-        format=fmt,
-        script_digest=digest or "",
-        compatibility_date=canonical(record.compatibility_date or settings.compatibility_date),
-        compatibility_flags=tuple(flags),
-        bindings=_bindings(settings.bindings, store_names),
-        secrets=_secrets(settings),
         managed=WORKER_TAG in tags,
         etag=record.etag,
         modified_on=record.modified_on,
         tags=tuple(tags),
+        **parts,
     )
 
 
@@ -191,39 +172,3 @@ async def _fetch_code(
     if modules:
         fmt = detect_format(modules[0].content.decode("utf-8", "replace"))
     return script_digest(modules), fmt
-
-
-def _secrets(settings: ScriptSettings) -> tuple[WorkerSecret, ...]:
-    """Script secret names, each with the fingerprint the deployed version records, if any."""
-    record = parse_secrets_record((settings.annotations or {}).get(SECRETS_ANNOTATION)) or {}
-    names = sorted(
-        {
-            b["name"]
-            for b in settings.bindings
-            if b.get("type") == SECRET_TEXT and isinstance(b.get("name"), str)
-        }
-    )
-    return tuple(WorkerSecret(name, fingerprint=record.get(name)) for name in names)
-
-
-def _bindings(raw: list[dict[str, Any]], store_names: dict[str, str]) -> tuple[Binding, ...]:
-    out: list[Binding] = []
-    for b in raw:
-        type_, name = b.get("type"), b.get("name")
-        if not isinstance(type_, str) or not isinstance(name, str):
-            continue
-        if type_ in OUT_OF_BAND_BINDINGS or type_ == SECRET_TEXT:
-            continue
-        if type_ == "secrets_store_secret":
-            store_id = b.get("store_id")
-            store = store_names.get(store_id) if isinstance(store_id, str) else None
-            # A store we cannot name (e.g. deleted) keeps its id, so it never equals a name.
-            params: dict[str, Any] = (
-                {"store": store, "secret": b.get("secret_name")}
-                if store is not None
-                else {"store_id": store_id, "secret": b.get("secret_name")}
-            )
-        else:
-            params = {k: v for k, v in b.items() if k not in ("name", "type")}
-        out.append(Binding(name=name, type=type_, params=params))
-    return tuple(sorted(out, key=lambda x: x.name))

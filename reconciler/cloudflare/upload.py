@@ -11,13 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from reconciler.errors import ConfigError
+from reconciler.cloudflare.facets import FACETS
+from reconciler.cloudflare.facets.base import UploadDraft, UploadPart
 from reconciler.markers import WORKER_TAG
 from reconciler.state import Worker, WorkerFormat
 
-MODULE_TYPE = "application/javascript+module"
-CLASSIC_TYPE = "application/javascript"
-CLASSIC_PART = "script"
 # Script secrets not written in an upload must survive it (deleting one is a separate call).
 KEEP_BINDINGS = ("secret_text", "secret_key")
 
@@ -88,25 +86,6 @@ def _blank_comments_and_strings(source: str) -> str:
     return "".join(out)
 
 
-def content_type_for(name: str) -> str:
-    """Part type of a non-main module of an ES module worker."""
-    lower = name.lower()
-    if lower.endswith((".js", ".mjs")):
-        return MODULE_TYPE
-    if lower.endswith(".wasm"):
-        return "application/wasm"
-    if lower.endswith(".txt"):
-        return "text/plain"
-    return "application/octet-stream"
-
-
-@dataclass(frozen=True)
-class UploadPart:
-    name: str
-    content: bytes
-    content_type: str
-
-
 @dataclass(frozen=True)
 class WorkerUpload:
     """A complete upload: code parts plus the metadata part."""
@@ -137,52 +116,17 @@ def build_upload(
 ) -> WorkerUpload:
     """Encode a desired worker for `PUT /workers/scripts/{name}`.
 
+    Each Worker facet (`cloudflare/facets/`) adds its parts and metadata keys.
     `store_ids` maps store names to live ids: bindings name stores, the API wants ids.
     `secrets` are script secret values written inside this upload; the worker's other
     secrets are kept (`keep_bindings`). `annotations` go on the version it makes.
     """
-    if not worker.modules:
-        raise ConfigError(f"worker {worker.name!r} has no code to upload")
-    main, *rest = worker.modules
-    metadata: dict[str, Any] = {}
-    if worker.format == "module":
-        metadata["main_module"] = main.name
-        parts = [UploadPart(main.name, main.load(), MODULE_TYPE)]
-        parts += [UploadPart(m.name, m.load(), content_type_for(m.name)) for m in rest]
-    else:
-        if rest:
-            raise ConfigError(
-                f"worker {worker.name!r} is a classic script with {len(worker.modules)} files; "
-                "classic workers have exactly one file (use ES module syntax for more)"
-            )
-        metadata["body_part"] = CLASSIC_PART
-        parts = [UploadPart(CLASSIC_PART, main.load(), CLASSIC_TYPE)]
-    metadata["bindings"] = [
-        _binding_dict(worker, b.name, b.type, b.params, store_ids) for b in worker.bindings
-    ] + [
-        {"name": name, "type": "secret_text", "text": value}
-        for name, value in sorted((secrets or {}).items())
-    ]
-    if worker.compatibility_date:
-        metadata["compatibility_date"] = worker.compatibility_date
-    metadata["compatibility_flags"] = list(worker.compatibility_flags)
-    metadata["tags"] = sorted({*tags, WORKER_TAG})
-    metadata["keep_bindings"] = list(KEEP_BINDINGS)
+    draft = UploadDraft(worker, store_ids, dict(secrets or {}))
+    for facet in FACETS:
+        facet.upload(draft)
+    draft.metadata.setdefault("bindings", [])
+    draft.metadata["tags"] = sorted({*tags, WORKER_TAG})
+    draft.metadata["keep_bindings"] = list(KEEP_BINDINGS)
     if annotations:
-        metadata["annotations"] = dict(annotations)
-    return WorkerUpload(format=worker.format, modules=tuple(parts), metadata=metadata)
-
-
-def _binding_dict(
-    worker: Worker, name: str, type_: str, params: dict[str, Any], store_ids: dict[str, str]
-) -> dict[str, Any]:
-    if type_ != "secrets_store_secret":
-        return {"name": name, "type": type_, **params}
-    store = params.get("store")
-    store_id = store_ids.get(store) if isinstance(store, str) else None
-    if store_id is None:
-        raise ConfigError(
-            f"worker {worker.name!r} binding {name!r} refers to store {store!r}, "
-            "which the account does not have; declare the store or fix the binding"
-        )
-    return {"name": name, "type": type_, "store_id": store_id, "secret_name": params.get("secret")}
+        draft.metadata["annotations"] = dict(annotations)
+    return WorkerUpload(format=worker.format, modules=tuple(draft.parts), metadata=draft.metadata)

@@ -1,0 +1,9 @@
+"""The Worker facets' parts of reading and uploading scripts, in
+`reconciler.facets.WORKER_FACETS` order."""
+
+from __future__ import annotations
+
+from reconciler.cloudflare.facets import bindings, code, secrets
+from reconciler.cloudflare.facets.base import CloudflareFacet
+
+FACETS: tuple[CloudflareFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
