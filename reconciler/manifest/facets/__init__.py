@@ -1,0 +1,8 @@
+"""The Worker facets' parts of merging manifests, in `reconciler.facets.WORKER_FACETS` order."""
+
+from __future__ import annotations
+
+from reconciler.manifest.facets import bindings, code, secrets
+from reconciler.manifest.facets.base import ManifestFacet
+
+FACETS: tuple[ManifestFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
