@@ -4,6 +4,7 @@ Export writes what a plan compares, so that export then plan (with the secret
 values in the environment) shows only adopt actions. Secret values cannot be
 read back, so each secret (and each worker script secret, `secret_text`) gets a
 `value_from: {env: NAME}` placeholder with a predictable name (see `env_var_name`).
+Each Worker facet (`export_facets/`) writes its keys of a worker's entry.
 Anything the manifest format cannot say is skipped and reported in `Export.warnings`,
 never dropped silently.
 
@@ -19,8 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import posixpath
-import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -29,58 +28,22 @@ import yaml
 from pydantic import ValidationError
 
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.cloudflare.upload import detect_format
 from reconciler.errors import ConfigError
+from reconciler.export_facets import FACETS
+from reconciler.export_facets.base import EnvVar, WorkerExport, env_var_name, unique
 from reconciler.manifest.models import (
-    BINDING_TYPES,
     SecretSpec,
     StoreSpec,
     WorkerSpec,
     manifest_json_schema,
 )
-from reconciler.state import Binding, Module, State, Worker
+from reconciler.state import Module, State, Worker
+
+__all__ = ["EnvVar", "Export", "env_var_name", "export_account"]
 
 MANIFEST_FILE = "reconciler.yaml"
 SCHEMA_FILE = "schema.json"
-WORKERS_DIR = "workers"
 SCHEMA_LINE = f"# yaml-language-server: $schema=./{SCHEMA_FILE}"
-_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
-
-
-def env_var_name(store: str, secret: str) -> str:
-    """`<STORE>_<SECRET>`, upper-cased, every character but A-Z and 0-9 turned into `_`;
-    a leading `_` when it would start with a digit (shells and CI secrets refuse that)."""
-    name = _NOT_ALNUM.sub("_", f"{store}_{secret}").upper()
-    return f"_{name}" if name[:1].isdigit() else name
-
-
-@dataclass(frozen=True)
-class EnvVar:
-    """An environment variable the user must set before plan: it holds one secret's value.
-
-    `store` is the store's name, or for a worker script secret the worker's (`worker` set).
-    """
-
-    name: str
-    store: str
-    secret: str
-    worker: bool = False
-
-    @property
-    def label(self) -> str:
-        return (
-            f"worker {self.store} secret {self.secret}"
-            if self.worker
-            else (f"secret {self.store}/{self.secret}")
-        )
-
-
-def _unique(env: str, taken: set[str]) -> str:
-    """Two names that differ only in punctuation get a numbered suffix."""
-    base, n = env, 2
-    while env in taken:
-        env, n = f"{base}_{n}", n + 1
-    return env
 
 
 @dataclass
@@ -175,7 +138,7 @@ def _secrets(
         secret = live.secrets[key]
         if secret.store not in stores:
             continue
-        env = _unique(env_var_name(secret.store, secret.name), taken)
+        env = unique(env_var_name(secret.store, secret.name), taken)
         entry: dict[str, Any] = {
             "name": secret.name,
             "store": secret.store,
@@ -194,50 +157,6 @@ def _secrets(
     return entries
 
 
-def _binding(binding: Binding, bindable: set[tuple[str, str]]) -> dict[str, Any] | None:
-    """The manifest form of a binding, or None when the exported manifests cannot hold it."""
-    params = binding.params
-    if binding.type == "secrets_store_secret":
-        ref = (params.get("store"), params.get("secret"))
-        if ref not in bindable:
-            return None
-        return {"type": binding.type, "name": binding.name, "store": ref[0], "secret": ref[1]}
-    if binding.type in BINDING_TYPES:
-        return {"type": binding.type, "name": binding.name, **params}
-    return None
-
-
-def _climbs(name: str) -> int:
-    """How many leading `..` a normalised relative path has."""
-    parts = name.split("/")
-    return next((i for i, part in enumerate(parts) if part != ".."), len(parts))
-
-
-def _layout(worker: str, modules: list[Module]) -> tuple[str, list[str], list[str]] | None:
-    """Where the main script and the extra modules go, and the renamed modules.
-
-    The manifest names extra modules relative to the main script's directory (that is
-    what relative imports resolve against), so a main module uploaded inside a folder
-    (`src/index.js`) has its extras renamed relative to that folder. Names may climb
-    out of it (`../lib/x.js`); the main script is then nested deep enough.
-    """
-    main, extras = modules[0], modules[1:]
-    if not extras:
-        return f"{WORKERS_DIR}/{worker}.js", [], []
-    if any(m.name.startswith("/") for m in modules):
-        return None
-    main_dir = posixpath.dirname(posixpath.normpath(main.name))
-    names = [posixpath.normpath(posixpath.relpath(m.name, main_dir or ".")) for m in extras]
-    renamed = [f"{m.name} -> {n}" for m, n in zip(extras, names, strict=True) if m.name != n]
-    depth = max(_climbs(n) for n in names)
-    root = posixpath.join(WORKERS_DIR, worker, *(["src"] * depth))
-    return (
-        posixpath.join(root, posixpath.basename(main.name) or "index.js"),
-        [posixpath.normpath(posixpath.join(root, n)) for n in names],
-        renamed,
-    )
-
-
 def _worker(
     worker: Worker,
     modules: list[Module],
@@ -245,60 +164,21 @@ def _worker(
     result: Export,
     taken: set[str],
 ) -> dict[str, Any] | None:
-    if not modules:
-        result.warnings.append(f"skipped worker {worker.name!r}: the API returned no script code")
-        return None
-    layout = _layout(worker.name, modules)
-    if layout is None:
-        result.warnings.append(
-            f"skipped worker {worker.name!r}: a module name is absolute; it cannot be a file path"
-        )
-        return None
-    script, extra_paths, renamed = layout
-    entry: dict[str, Any] = {"name": worker.name, "script": script}
-    detected = detect_format(modules[0].content.decode("utf-8", "replace"))
-    if detected != worker.format:
-        entry["format"] = worker.format
-    if worker.compatibility_date:
-        entry["compatibility_date"] = worker.compatibility_date
-    if worker.compatibility_flags:
-        entry["compatibility_flags"] = list(worker.compatibility_flags)
-    bindings, skipped = [], []
-    for binding in worker.bindings:
-        spec = _binding(binding, bindable)
-        if spec is None:
-            skipped.append(f"{binding.name} ({binding.type})")
-        else:
-            bindings.append(spec)
-    placeholders: list[tuple[str, str]] = []
-    for secret in worker.secrets:
-        env = _unique(env_var_name(worker.name, secret.name), taken | {e for e, _ in placeholders})
-        placeholders.append((env, secret.name))
-        bindings.append({"type": "secret_text", "name": secret.name, "value_from": {"env": env}})
-    if bindings:
-        entry["bindings"] = bindings
-    if extra_paths:
-        entry["modules"] = extra_paths
+    """A worker's entry from its facets' keys (`export_facets/`); None when skipped."""
+    draft = WorkerExport(worker, modules, bindable, taken, entry={"name": worker.name})
+    for facet in FACETS:
+        why = facet.export(draft)
+        if why is not None:
+            result.warnings.append(f"skipped worker {worker.name!r}: {why}")
+            return None
+    # The keys in the manifest format's own order, whichever facet wrote them.
+    entry = {k: draft.entry[k] for k in WorkerSpec.model_fields if k in draft.entry}
     problem = _valid(WorkerSpec, entry)
     if problem:
         result.warnings.append(f"skipped worker {worker.name!r}: {problem}")
         return None
-    for env, name in placeholders:
-        taken.add(env)
-        result.env_vars.append(EnvVar(env, worker.name, name, worker=True))
-    if renamed:
-        result.warnings.append(
-            f"worker {worker.name!r}: its main module {modules[0].name} is in a folder; the "
-            "manifest names modules relative to the main script, so they upload as "
-            f"{', '.join(renamed)} (imports still resolve; the plan shows a script change)"
-        )
-    if skipped:
-        result.warnings.append(
-            f"worker {worker.name!r}: skipped binding(s) the exported manifests cannot hold "
-            "(a type the format lacks, or a secret not exported with the workers scope): "
-            f"{', '.join(skipped)}; an apply of the exported manifests would remove them"
-        )
-    result.files[PurePosixPath(script)] = modules[0].content
-    for path, module in zip(extra_paths, modules[1:], strict=True):
-        result.files[PurePosixPath(path)] = module.content
+    taken.update(e.name for e in draft.env_vars)
+    result.env_vars += draft.env_vars
+    result.warnings += draft.warnings
+    result.files.update(draft.files)
     return entry

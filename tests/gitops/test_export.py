@@ -315,7 +315,7 @@ def test_markdown_marker_is_what_the_workflow_looks_for() -> None:
 def test_module_layout_keeps_imports_resolvable(
     names: list[str], script: str, modules: list[str], renamed: list[str]
 ) -> None:
-    from reconciler.export import _layout
+    from reconciler.export_facets.code import _layout
     from reconciler.state import Module
 
     layout = _layout("w", [Module(n, b"") for n in names])

@@ -1,0 +1,8 @@
+"""The Worker facets' parts of `reconciler export`, in `reconciler.facets.WORKER_FACETS` order."""
+
+from __future__ import annotations
+
+from reconciler.export_facets import bindings, code, secrets
+from reconciler.export_facets.base import ExportFacet
+
+FACETS: tuple[ExportFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
