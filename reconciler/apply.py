@@ -5,10 +5,9 @@ order (stores, secrets, workers; deletes reversed); inside a group they run
 concurrently within the client's limits. On the first failure nothing new starts,
 running actions finish, and the report lists done / failed / not started.
 
-Worker script secrets: an uploaded worker gets its new values inside the upload; any
-other worker gets one `PUT …/secrets` per changed value, its secret actions run one
-after the other, and the last one writes the fingerprint record onto the version they
-made (`markers.format_secrets_record`), so the record vouches for exactly that version.
+A Worker facet with actions of its own kind (script secrets) carries them out in its
+step (`apply_steps/`): one worker's actions of a group run one after the other, the
+last one finishes them, and the step may add to the worker's upload.
 """
 
 from __future__ import annotations
@@ -22,19 +21,15 @@ from itertools import groupby
 from typing import Literal, NoReturn
 
 from reconciler.apply_guard import refuse_unsafe
+from reconciler.apply_steps import STEPS
+from reconciler.apply_steps.base import ApplyStep, UploadExtras
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import code_tag, tags_to_write
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
-from reconciler.markers import (
-    SECRETS_ANNOTATION,
-    format_comment,
-    format_secrets_record,
-    parse_comment,
-    secrets_record_fits,
-)
-from reconciler.plan.fingerprint import marked_comment, worker_secret_fingerprint
+from reconciler.markers import format_comment, parse_comment
+from reconciler.plan.fingerprint import marked_comment
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
 from reconciler.state import Secret, State
@@ -106,24 +101,16 @@ class Applier:
     _absent_now: set[str] = field(default_factory=set)
     # What uploads and deletes taught us, so the next plan skips re-reading those workers.
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
-    # Workers this plan uploads (create, update, adopt): their secret values ride along.
-    _uploaded: set[str] = field(default_factory=set)
-    # Workers with secret writes after any deletes of their secrets (plan groups 2 and 4).
-    _writes_later: set[str] = field(default_factory=set)
-    # The plan's worker_secret writes, by worker: what an upload carries inline.
-    _secret_writes: dict[str, list[str]] = field(default_factory=dict)
-    # Fingerprints of the values this run wrote, by worker.
-    _written: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Each facet's own kind of action (`apply_steps/`), made for this run.
+    _steps: dict[str, ApplyStep] = field(default_factory=dict)
+
+    def forget_cached(self, worker: str) -> None:
+        self._cache_changes[worker] = None
 
     async def run(self, plan: Plan) -> ApplyReport:
         refuse_unsafe(plan, self.desired, self.live)
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
-        for a in plan.actions:
-            if a.kind == "worker" and a.action != "delete":
-                self._uploaded.add(a.name)
-            elif a.kind == "worker_secret" and a.worker is not None and a.action != "delete":
-                self._secret_writes.setdefault(a.worker, []).append(a.name)
-                self._writes_later.add(a.worker)
+        self._steps = {step.kind: step(self, plan) for step in STEPS}
         report = ApplyReport()
         slots = asyncio.Semaphore(self.client.config.concurrency)
         self.client.limiter.announce(sum(map(action_calls, plan.actions)), "apply")
@@ -147,7 +134,7 @@ class Applier:
             if self._stop:
                 report.outcomes += [self._emit(Outcome(a, "not_started")) for a in batch]
                 continue
-            if batch[0].kind == "worker_secret":
+            if batch[0].kind in self._steps:
                 batches = groupby(batch, key=lambda a: a.worker)
                 done = await asyncio.gather(
                     *(self._guarded_batch(list(b), slots) for _, b in batches)
@@ -159,7 +146,7 @@ class Applier:
     async def _guarded_batch(
         self, actions: list[Action], slots: asyncio.Semaphore
     ) -> list[Outcome]:
-        """One worker's secret actions, in order; the last also records the fingerprints."""
+        """One worker's actions of a facet's kind, in order; the last also finishes them."""
         async with slots:
             outcomes = []
             for i, action in enumerate(actions):
@@ -176,7 +163,7 @@ class Applier:
             try:
                 note = await self._execute(action)
                 if record:
-                    await self._record_secrets(action)
+                    await self._steps[action.kind].finish(action)
                 outcome = Outcome(action, "done", note=note)
             except _SecretAbsentError as exc:
                 outcome = Outcome(
@@ -222,8 +209,8 @@ class Applier:
             return await self._secret(action)
         if action.kind == "store":
             await self._store(action)
-        elif action.kind == "worker_secret":
-            await self._worker_secret(action)
+        elif action.kind in self._steps:
+            await self._steps[action.kind].run(action)
         else:
             await self._worker(action)
         return ""
@@ -405,18 +392,19 @@ class Applier:
             await self.client.delete_script(self.account, action.name)
             return
         worker = self.desired.workers[action.name]
-        values = {
-            n: self._secret_value(action.name, n) for n in self._secret_writes.get(worker.name, [])
-        }
-        record = self._secrets_record(worker.name)
+        extras = UploadExtras()
+        for step in self._steps.values():
+            more = step.upload_extras(worker.name)
+            extras.secrets.update(more.secrets)
+            extras.annotations.update(more.annotations)
         live = self.live.workers.get(worker.name)
         existing = live.tags if live is not None else ()
         upload = build_upload(
             worker,
             self._store_ids,
             tags=tags_to_write(existing),
-            secrets=values,
-            annotations={SECRETS_ANNOTATION: record} if record is not None else None,
+            secrets=extras.secrets,
+            annotations=extras.annotations,
         )
         result = await self.client.upload_script(self.account, action.name, upload)
         if not worker.secrets and not (live is not None and live.secrets):
@@ -440,61 +428,6 @@ class Applier:
             await self.client.set_script_tags(self.account, name, tags)
         except ApiError as exc:
             log.warning("worker %s: the code tag was not written (%s)", name, exc)
-
-    # --- worker script secrets -------------------------------------------
-
-    async def _worker_secret(self, action: Action) -> None:
-        worker = action.worker
-        assert worker is not None
-        if action.action == "delete":
-            self._cache_changes[worker] = None
-            await self.client.delete_script_secret(self.account, worker, action.name)
-            return
-        if worker in self._uploaded:
-            return  # written inside the worker's upload, which ran before
-        self._cache_changes[worker] = None
-        value = self._secret_value(worker, action.name)
-        await self.client.put_script_secret(self.account, worker, action.name, value)
-
-    def _secret_value(self, worker: str, name: str) -> str:
-        """Read the value and note its fingerprint for the record; the value is not kept."""
-        secret = next(s for s in self.desired.workers[worker].secrets if s.name == name)
-        assert secret.value_from is not None
-        value = secret.value_from.read()
-        if self.fingerprint_key is not None:
-            fp = worker_secret_fingerprint(self.fingerprint_key, worker, name, value)
-            self._written.setdefault(worker, {})[name] = fp
-        return value
-
-    def _secrets_record(self, worker: str) -> str | None:
-        """The record for the version about to be made: fingerprints of every declared
-        secret whose value is known (written now, or verified by the plan)."""
-        desired = self.desired.workers.get(worker)
-        if self.fingerprint_key is None or desired is None or not desired.secrets:
-            return None
-        names = [s.name for s in desired.secrets]
-        if not secrets_record_fits(names):
-            return None
-        live = self.live.workers.get(worker)
-        known = {s.name: s.fingerprint for s in live.secrets} if live is not None else {}
-        entries = {n: fp for n, fp in known.items() if n in names and fp is not None}
-        entries.update(self._written.get(worker, {}))
-        return format_secrets_record(entries)
-
-    async def _record_secrets(self, action: Action) -> None:
-        """After a worker's last secret action: the version it made gets our record.
-
-        Skipped when the worker's upload carries the record, or a later group writes
-        more of its secrets (that group's last action records)."""
-        worker = action.worker
-        assert worker is not None
-        if worker in self._uploaded or (action.action == "delete" and worker in self._writes_later):
-            return
-        record = self._secrets_record(worker)
-        if record is not None:
-            await self.client.patch_script_annotations(
-                self.account, worker, {SECRETS_ANNOTATION: record}
-            )
 
 
 def action_calls(action: Action) -> int:

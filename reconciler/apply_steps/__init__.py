@@ -1,0 +1,9 @@
+"""Apply steps of the Worker facets that have actions of their own kind, in
+`reconciler.facets.WORKER_FACETS` order."""
+
+from __future__ import annotations
+
+from reconciler.apply_steps.base import ApplyStep
+from reconciler.apply_steps.secrets import WorkerSecretsStep
+
+STEPS: tuple[type[ApplyStep], ...] = (WorkerSecretsStep,)
