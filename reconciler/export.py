@@ -27,6 +27,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from reconciler import safewrite
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.errors import ConfigError
 from reconciler.export_facets import FACETS
@@ -57,8 +58,11 @@ class Export:
 
     def write(self, out_dir: Path, *, force: bool = False) -> list[Path]:
         """Write every file; without `force`, refuse (before writing any) if one exists."""
-        targets = [out_dir / Path(rel) for rel in sorted(self.files)]
-        existing = [t for t in targets if t.exists()]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        # A link on the way is refused here, before any file is written (and again by each write).
+        existing = [
+            out_dir / Path(rel) for rel in sorted(self.files) if safewrite.existing(out_dir, rel)
+        ]
         if existing and not force:
             names = ", ".join(str(t) for t in existing[:5])
             more = f" and {len(existing) - 5} more" if len(existing) > 5 else ""
@@ -66,10 +70,7 @@ class Export:
                 f"export would overwrite {names}{more}; pass --force to overwrite, "
                 "or choose another --out directory"
             )
-        for target, rel in zip(targets, sorted(self.files), strict=True):
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(self.files[rel])
-        return targets
+        return [safewrite.write_file(out_dir, rel, self.files[rel]) for rel in sorted(self.files)]
 
 
 async def export_account(client: CloudflareClient, account_id: str, live: State) -> Export:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 
+from reconciler import safewrite
 from reconciler.emulator.config import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_TOKEN,
@@ -39,10 +40,8 @@ _HEX = frozenset("0123456789abcdef")
 
 
 def private_dir(path: Path) -> Path:
-    """Create a directory only its owner can enter (cache, local db, key)."""
-    path.mkdir(parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
+    """Create a directory only its owner can enter (cache, local db, key); never a link."""
+    return safewrite.private_dir(path)
 
 
 def state_dir(manifest_paths: Sequence[str]) -> Path:

@@ -11,16 +11,14 @@ Files are 0600 in a 0700 directory.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from reconciler import safewrite
 from reconciler.cloudflare.models import UploadResult
 from reconciler.cloudflare.upload import WorkerUpload
 
@@ -100,10 +98,7 @@ class ScriptCache:
         """Write the entries of this run (scripts no longer listed drop out)."""
         if self.path is None or self._fresh == self._entries:
             return  # nothing new: a warm no-change plan writes nothing
-        directory = self.path.parent
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        with contextlib.suppress(OSError):
-            directory.chmod(0o700)
+        directory = safewrite.private_dir(self.path.parent)
         doc = {
             "version": CACHE_VERSION,
             "account_id": account_id,
@@ -117,18 +112,10 @@ class ScriptCache:
                 for name, e in sorted(self._fresh.items())
             },
         }
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".workers-", suffix=".tmp")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                # dumps, not dump: dump feeds the file chunk by chunk from the pure-Python
-                # encoder, several times slower at 2000 workers.
-                fh.write(json.dumps(doc, separators=(",", ":")))
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        # dumps, not dump: dump feeds the file chunk by chunk from the pure-Python encoder,
+        # several times slower at 2000 workers.
+        data = json.dumps(doc, separators=(",", ":")).encode()
+        safewrite.write_file(directory, PurePosixPath(self.path.name), data, mode=0o600)
 
 
 def upload_entry(result: UploadResult, upload: WorkerUpload, digest: str) -> CachedScript | None:

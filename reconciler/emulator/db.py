@@ -101,6 +101,12 @@ def _create_private(path: Path) -> None:
     empty): `--db notes.txt` is refused with the file untouched.
     """
     try:
+        if path.is_symlink():
+            # sqlite would follow it: the emulator's state would land wherever it points.
+            raise ConfigError(
+                f"cannot use {path} as the emulator database: it is a symbolic link; name the "
+                "database file itself"
+            )
         if not path.exists():
             fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
             os.close(fd)

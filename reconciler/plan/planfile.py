@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sys
-import tempfile
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
+from reconciler import safewrite
 from reconciler.errors import ConfigError
 from reconciler.manifest.files import FileRefusedError, read_manifest_file
 from reconciler.plan.model import Plan
@@ -36,19 +35,12 @@ def write_plan(plan: Plan, path: Path) -> None:
             f"cannot write plan file {path}: it is a directory; name a file, e.g. {example}"
         )
     try:
-        fd, tmp = tempfile.mkstemp(prefix=".plan-", dir=path.parent)
+        # A temporary file renamed into place, never through a link named like the plan.
+        safewrite.write_file(
+            path.parent, PurePosixPath(path.name), render_json(plan).encode(), mode=0o600
+        )
     except OSError as exc:
         raise ConfigError(f"cannot write plan file {path}: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_json(plan))
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ConfigError(f"cannot write plan file {path}: {exc.strerror or exc}") from None
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_plan(path: Path) -> Plan:

@@ -156,6 +156,15 @@ def test_agent_loop_against_local(tmp_path: Path) -> None:
             outside = await a.error("export", directory="../escaped")
             assert "leads outside the workspace" in outside
             assert not (tmp_path.parent / "escaped").exists()
+            # A link planted inside the workspace is not written through (issue 21): here it
+            # points at a manifest, which export --force would otherwise overwrite.
+            (root / "linked").mkdir()
+            victim = root / "manifests" / "secrets.yaml"
+            before = victim.read_bytes()
+            (root / "linked" / "reconciler.yaml").symlink_to(victim)
+            linked = await a.error("export", directory="linked", force=True)
+            assert "linked/reconciler.yaml is a symbolic link" in linked
+            assert victim.read_bytes() == before
             assert "leads outside the workspace" in await a.error("validate", paths=["/etc"])
 
             schema = json.loads(await a.resource("reconciler://manifest-schema"))

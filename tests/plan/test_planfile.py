@@ -165,3 +165,13 @@ def test_a_number_past_the_digit_limit_is_one_sentence(tmp_path: Path) -> None:
     path.write_text(text)
     with pytest.raises(ConfigError, match=r"is not JSON: a number has more than 4300 digits"):
         read_plan(path)
+
+
+def test_a_link_named_like_the_plan_file_is_not_written_through(tmp_path: Path) -> None:
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious")
+    (tmp_path / "plan.json").symlink_to(victim)
+    plan = compute_plan(state(), live_state(), options=PlanOptions(), fingerprint_key=KEY)
+    with pytest.raises(ConfigError, match=r"plan\.json is a symbolic link"):
+        write_plan(plan, tmp_path / "plan.json")
+    assert victim.read_text() == "precious"
