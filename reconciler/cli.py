@@ -25,6 +25,7 @@ from rich.console import Console
 from reconciler import __version__
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate
 from reconciler.cloudflare.explain import explain
+from reconciler.credentials import CREDENTIAL_VARS
 from reconciler.errors import (
     EXIT_CHANGES,
     EXIT_CONFLICTS,
@@ -121,7 +122,7 @@ allow_outside_option = click.option(
 )
 
 
-allow_commands_option = click.option(
+_allow_commands = click.option(
     "--allow-commands",
     is_flag=True,
     help="Let value_from: {command: [...]} run its program. Only for manifests you trust "
@@ -129,11 +130,40 @@ allow_commands_option = click.option(
 )
 
 
+def _remember_credential_env(ctx: click.Context, _: object, names: tuple[str, ...]) -> None:
+    ctx.meta[CREDENTIAL_ENV_META] = tuple(names)
+
+
+CREDENTIAL_ENV_META = "reconciler.allow_credential_env"
+_allow_credential_env = click.option(
+    "--allow-credential-env",
+    "allow_credential_env",
+    metavar="NAME",
+    multiple=True,
+    expose_value=False,
+    callback=_remember_credential_env,
+    help="Let value_from: {env: NAME} read NAME although it holds reconciler's own "
+    f"credentials ({', '.join(sorted(CREDENTIAL_VARS))}); repeat for each. Only for "
+    "manifests you trust.",
+)
+
+
+def allow_commands_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    """What manifests may run or read beyond their own files: programs, credential variables."""
+    return _allow_commands(_allow_credential_env(f))
+
+
+def _credential_env() -> tuple[str, ...]:
+    ctx = click.get_current_context(silent=True)
+    return ctx.meta.get(CREDENTIAL_ENV_META, ()) if ctx is not None else ()
+
+
 def _load(paths: tuple[str, ...], allow_outside_files: bool, allow_commands: bool) -> ManifestSet:
     return load_manifests(
         paths or DEFAULT_PATHS,
         allow_outside_files=allow_outside_files,
         allow_commands=allow_commands,
+        allow_credential_env=_credential_env(),
     )
 
 
@@ -240,6 +270,7 @@ def _hint_flags(
         if kw.get(name) is not None:
             flags += [f"--{name.replace('_', '-')}", str(kw[name])]
     flags += ["--allow-outside-files"] if allow_outside_files else []
+    flags += [f for name in _credential_env() for f in ("--allow-credential-env", name)]
     return flags + (["--allow-commands"] if allow_commands else [])
 
 

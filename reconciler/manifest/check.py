@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 
+from reconciler.credentials import CREDENTIAL_VARS
 from reconciler.errors import Location, Problem, ValueSourceError
 from reconciler.manifest.files import (
     MAX_MANIFEST_BYTES,
@@ -30,11 +31,17 @@ class Checker:
     """Collects a run's problems and warnings, each at its location, and holds the file
     policy and value-source checks every part of the merge uses."""
 
-    def __init__(self, allow_outside_files: bool, allow_commands: bool) -> None:
+    def __init__(
+        self,
+        allow_outside_files: bool,
+        allow_commands: bool,
+        allow_credential_env: frozenset[str] = frozenset(),
+    ) -> None:
         self.problems: list[Problem] = []
         self.warnings: list[Problem] = []
         self.allow_outside_files = allow_outside_files
         self.allow_commands = allow_commands
+        self.allow_credential_env = allow_credential_env
         # sha256 of every file a manifest names, by path: the manifest digest hashes these.
         self.hashed: dict[str, str] = {}
         # One run's external values: each sops file, AWS secret or command resolved once.
@@ -90,6 +97,14 @@ class Checker:
             return ValueSource(external=external, resolution=self.resolution, where=where)
         if ref.env is not None:
             source = ValueSource(env=ref.env, where=where)
+            if ref.env in CREDENTIAL_VARS and ref.env not in self.allow_credential_env:
+                self.add(
+                    where,
+                    f"value_from: {ref.env} is one of reconciler's own credentials: a secret "
+                    "made from it could hand them to whoever can read the Worker; refused "
+                    f"unless the run is given --allow-credential-env {ref.env}",
+                )
+                return source
             # Unset is not an error: CI may set a variable only in the jobs that plan or
             # apply. It is a warning, since that plan would report missing_value.
             if source.available():

@@ -53,10 +53,11 @@ def merge(
     *,
     allow_outside_files: bool = False,
     allow_commands: bool = False,
+    allow_credential_env: Iterable[str] = (),
     problems: Sequence[Problem] = (),
 ) -> ManifestSet:
     """Cross-check and merge; `problems` found earlier are reported with these, all at once."""
-    check = Checker(allow_outside_files, allow_commands)
+    check = Checker(allow_outside_files, allow_commands, frozenset(allow_credential_env))
     check.documents = documents
     check.problems.extend(problems)
     state = State()
@@ -134,7 +135,11 @@ def _digest(manifests: list[bytes], file_hashes: Iterable[str]) -> str:
 
 
 def load_manifests(
-    paths: Sequence[str | Path], *, allow_outside_files: bool = False, allow_commands: bool = False
+    paths: Sequence[str | Path],
+    *,
+    allow_outside_files: bool = False,
+    allow_commands: bool = False,
+    allow_credential_env: Iterable[str] = (),
 ) -> ManifestSet:
     """Load, validate and merge a manifest set; raises ManifestError with every problem."""
     files, problems = discover(paths, allow_outside_files=allow_outside_files)
@@ -143,6 +148,7 @@ def load_manifests(
         documents,
         allow_outside_files=allow_outside_files,
         allow_commands=allow_commands,
+        allow_credential_env=allow_credential_env,
         problems=problems + more,
     )
 
