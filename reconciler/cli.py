@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 import click
 from rich.console import Console
+from rich.text import Text
 
 from reconciler import __version__
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate
@@ -41,9 +42,11 @@ from reconciler.manifest.merge import ManifestSet, load_manifests, resolve_all
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.planfile import read_plan, write_plan
+from reconciler.plan.render_common import describe
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
+from reconciler.untrusted import UntrustedFormatter, printable, printable_lines
 from reconciler.words import count
 from reconciler.workflow import Connection, open_session
 
@@ -64,7 +67,7 @@ def handle_errors(func: F) -> F:
             return func(*args, **kwargs)
         except ManifestError as exc:
             for problem in exc.problems:
-                click.echo(str(problem), err=True)
+                click.echo(printable(str(problem)), err=True)
             _fail(error_sentence(exc), exc.exit_code)
         except CancelledError as exc:
             # The user said no: say what happened, without calling it an error.
@@ -87,8 +90,9 @@ def error_sentence(error: BaseException | None, stores: list[str] | None = None)
         noun = "problem" if len(error.problems) == 1 else "problems"
         return f"{len(error.problems)} {noun} in the manifests"
     if isinstance(error, ApiError):
-        return explain(error, stores=stores)
-    return str(error)
+        # What the server said is untrusted text, and this sentence is one line.
+        return printable(explain(error, stores=stores))
+    return printable_lines(str(error))
 
 
 class FullHelpGroup(click.Group):
@@ -187,7 +191,7 @@ def validate(
         if failed:
             raise ManifestError(failed)
     for warning in manifests.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        click.echo(f"warning: {printable(str(warning))}", err=True)
     click.echo(valid_summary(manifests))
 
 
@@ -296,13 +300,14 @@ def _connection(
 
 def _logging(verbosity: int) -> None:
     level = logging.WARNING if verbosity == 0 else logging.INFO if verbosity == 1 else logging.DEBUG
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True
-    )
+    # Log lines carry paths, names and API messages: control characters are escaped.
+    main = logging.StreamHandler(sys.stderr)
+    main.setFormatter(UntrustedFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[main], force=True)
     # Every wait for the rate limit is named, as a plain line (on a terminal and in CI).
     waits = logging.getLogger("reconciler.wait")
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setFormatter(UntrustedFormatter("%(message)s"))
     waits.handlers, waits.propagate = [handler], False
     # Our client logs each call (method, path, status); httpx's and asyncio's lines add noise.
     for noisy in ("httpx", "httpcore", "asyncio"):
@@ -557,19 +562,18 @@ def _progress_bar(console: Console, total: int) -> Iterator[Callable[[], None]]:
 
 
 def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
-    action = outcome.action
-    what = f"{action.action} {action.kind} {action.label}"
+    # Text, never markup: a name holding `[` cannot restyle the line.
+    what = describe(outcome.action)
     if outcome.status == "done":
-        console.print(f"[green]done[/]    {what}", highlight=False)
+        console.print(Text.assemble(("done", "green"), f"    {what}"), highlight=False)
     elif outcome.status == "failed":
         reason = error_sentence(outcome.error, stores)
-        console.print(f"[red]failed[/]  {what}: {reason}", highlight=False)
+        console.print(Text.assemble(("failed", "red"), f"  {what}: {reason}"), highlight=False)
         if outcome.secret_absent:
-            console.print(f"[bold red]{_absent_warning(outcome)}[/]", highlight=False)
+            console.print(Text(_absent_warning(outcome), style="bold red"), highlight=False)
     else:
-        console.print(
-            f"[yellow]skipped[/] {what} (not started after an earlier failure)", highlight=False
-        )
+        skipped = f" {what} (not started after an earlier failure)"
+        console.print(Text.assemble(("skipped", "yellow"), skipped), highlight=False)
 
 
 def _absent_warning(outcome: Outcome) -> str:
@@ -579,8 +583,8 @@ def _absent_warning(outcome: Outcome) -> str:
         else "it may be ABSENT now (not confirmed by a read of the account)"
     )
     return (
-        f"WARNING: secret {outcome.action.label} was deleted for replacement and could not be "
-        f"recreated; {now}. Rerun `reconciler apply` to recreate it."
+        f"WARNING: secret {printable(outcome.action.label)} was deleted for replacement and "
+        f"could not be recreated; {now}. Rerun `reconciler apply` to recreate it."
     )
 
 
@@ -600,8 +604,8 @@ def report_lines(report: ApplyReport, *, interrupted: bool = False) -> list[str]
     stopped = "apply interrupted (Ctrl-C)" if interrupted else "apply stopped"
     lines = [
         f"{stopped}: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",
-        *(f"  failed: {o.action.action} {o.action.kind} {o.action.label}" for o in failed),
-        *(f"  not started: {o.action.action} {o.action.kind} {o.action.label}" for o in waiting),
+        *(f"  failed: {describe(o.action)}" for o in failed),
+        *(f"  not started: {describe(o.action)}" for o in waiting),
     ]
     lines += [f"  {_absent_warning(o)}" for o in report.outcomes if o.secret_absent]
     again = "Run" if interrupted else "Fix the cause and run"
@@ -634,12 +638,12 @@ def export(out_dir: Path, force: bool, **kw: Any) -> None:
     result = asyncio.run(run())
     written = result.write(out_dir, force=force)
     for warning in result.warnings:
-        click.echo(f"Warning: {warning}", err=True)
+        click.echo(f"Warning: {printable(warning)}", err=True)
     click.echo(f"Exported account {result.account_id}: {_count(len(written), 'file')} in {out_dir}")
     if result.env_vars:
         click.echo("Secret values cannot be read back; set these before `reconciler plan`:")
         for var in result.env_vars:
-            click.echo(f"  {var.name}  ({var.label})")
+            click.echo(f"  {var.name}  ({printable(var.label)})")
     click.echo(f"Then run: reconciler plan {out_dir}")
 
 

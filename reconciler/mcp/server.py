@@ -33,6 +33,7 @@ from reconciler.mcp.results import (
     ValidateResult,
 )
 from reconciler.mcp.tools import ServerConfig, Tools
+from reconciler.untrusted import printable
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -62,7 +63,7 @@ async def _guarded(work: Awaitable[T]) -> T:
     try:
         return await work
     except ManifestError as exc:
-        lines = [str(p) for p in exc.problems] + [error_sentence(exc)]
+        lines = [printable(str(p)) for p in exc.problems] + [error_sentence(exc)]
         raise ToolError("\n".join(lines)) from None
     except StalePlanError as exc:
         raise ToolError(f"{error_sentence(exc).rstrip('.')}. {REPLAN_HERE}") from None

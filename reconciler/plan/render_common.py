@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from reconciler.plan.model import ACTION_TYPES, SENSITIVE, Action, Change, Plan
+from reconciler.untrusted import printable
 from reconciler.words import count
 
 SYMBOLS: dict[str, str] = {
@@ -39,7 +40,11 @@ def short_digest(digest: str) -> str:
 
 
 def format_value(field: str, value: Any) -> str:
-    """One side of a change, for people."""
+    """One side of a change, for people: one line, control characters escaped."""
+    return printable(_format_value(field, value))
+
+
+def _format_value(field: str, value: Any) -> str:
     if value is None:
         return NONE
     if field == "value":
@@ -67,7 +72,7 @@ def format_change(change: Change) -> tuple[str, str]:
 
 def describe(action: Action) -> str:
     """`create secret app/API_KEY`."""
-    return f"{action.action} {action.kind} {action.label}"
+    return f"{action.action} {action.kind} {printable(action.label)}"
 
 
 def summary_line(plan: Plan, *, drift: bool = False) -> str:

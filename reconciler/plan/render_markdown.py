@@ -18,6 +18,7 @@ from reconciler.plan.render_common import (
     short_digest,
     summary_line,
 )
+from reconciler.untrusted import printable
 
 MARKER = "<!-- reconciler-plan -->"
 DRIFT_MARKER = "<!-- reconciler-drift -->"
@@ -25,13 +26,19 @@ DRIFT_MARKER = "<!-- reconciler-drift -->"
 MAX_CHARS = 60_000
 
 
+def _inline(text: str) -> str:
+    """Text that stays inside the table cell, fold or line it is put in: one line (control
+    characters escaped), no HTML (`<` and `&` escaped), no cell separator, no code span."""
+    return html.escape(printable(text)).replace("|", "&#124;").replace("`", "&#96;")
+
+
 def _code(text: str) -> str:
-    """Inline code that survives tables and HTML blocks: no backticks, pipes escaped."""
-    return "<code>" + html.escape(text).replace("|", "&#124;") + "</code>"
+    """Inline code that survives tables and HTML blocks."""
+    return "<code>" + _inline(text) + "</code>"
 
 
 def _text(text: str) -> str:
-    return html.escape(text).replace("|", "&#124;").replace("\n", " ")
+    return _inline(text.replace("\n", " "))
 
 
 def _summary_table(plan: Plan) -> list[str]:

@@ -18,6 +18,7 @@ from reconciler.plan.render_common import (
     short_digest,
     summary_line,
 )
+from reconciler.untrusted import printable
 
 _SYMBOL_WIDTH = max(len(s) for s in SYMBOLS.values())
 _KIND_WIDTH = len("secret")
@@ -44,7 +45,7 @@ def _action_lines(console: Console, action: Action) -> list[Text]:
     head = Text("  ")
     head.append(SYMBOLS[action.action].rjust(_SYMBOL_WIDTH), style=f"bold {style}")
     head.append(f" {action.kind.ljust(_KIND_WIDTH)} ")
-    head.append(action.label, style="bold")
+    head.append(printable(action.label), style="bold")
     if action.action in ("adopt", "replace", "delete"):
         head.append(f"  ({action.action})", style=style)
     lines = [head]
@@ -63,14 +64,14 @@ def _action_lines(console: Console, action: Action) -> list[Text]:
             line.append(after, style=STYLES["create"])
         lines += _detail(console, line)
     if action.reason:
-        lines += _detail(console, Text(action.reason, style="dim"))
+        lines += _detail(console, Text(printable(action.reason), style="dim"))
     return lines
 
 
 def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
     """Print the plan; secret values are never in the plan, and `value` always prints masked."""
     title = Text(headline(plan, drift=drift), style="bold")
-    title.append(f" for account {plan.account_id or '(unknown)'}", style="")
+    title.append(f" for account {printable(plan.account_id or '(unknown)')}", style="")
     title.append(f"  (live {short_digest(plan.live_digest)})", style="dim")
     console.print(title)
     if plan.actions:
@@ -83,11 +84,13 @@ def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
         console.print(Text("Unmanaged (listed, never touched):", style="bold"))
         for item in plan.unmanaged:
             label = f"{item.store}/{item.name}" if item.store else item.name
-            console.print(Text(f"  ? {item.kind.ljust(_KIND_WIDTH)} {label}", style="dim"))
+            shown = printable(label)
+            console.print(Text(f"  ? {item.kind.ljust(_KIND_WIDTH)} {shown}", style="dim"))
     if plan.warnings:
         console.print()
         for warning in plan.warnings:
-            for part in _indented(console, Text(warning), 4, Text("  ! ", style="bold yellow")):
+            text = Text(printable(warning))
+            for part in _indented(console, text, 4, Text("  ! ", style="bold yellow")):
                 console.print(part, style="yellow")
     if plan.conflicts:
         console.print()
@@ -96,7 +99,7 @@ def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
         )
         for conflict in plan.conflicts:
             line = Text(f"{conflict.kind}: ", style="red")
-            line.append(conflict.message)
+            line.append(printable(conflict.message))
             for part in _indented(console, line, 4, Text("  x ", style="bold red")):
                 console.print(part)
     console.print()
