@@ -16,12 +16,17 @@ from reconciler.cloudflare.config import ClientConfig
 from reconciler.cloudflare.content import decode_content
 from reconciler.cloudflare.models import (
     Account,
+    DomainRecord,
     Quota,
+    RouteRecord,
+    ScheduleRecord,
     ScriptRecord,
     ScriptSettings,
     SecretRecord,
     StoreRecord,
+    SubdomainRecord,
     UploadResult,
+    ZoneRecord,
     parse_many,
     parse_one,
 )
@@ -35,6 +40,7 @@ from reconciler.state import Module
 SECRETS_PER_PAGE = 100
 STORES_PER_PAGE = 100
 ACCOUNTS_PER_PAGE = 50
+ZONES_PER_PAGE = 50
 
 __all__ = ["CloudflareClient", "RetryEvent"]
 
@@ -268,6 +274,90 @@ class CloudflareClient:
             if not (exc.status == 404 or exc.has_code(10007)):
                 raise
 
+    # --- triggers and reachability (N8) -------------------------------------
+
+    async def find_zone(self, account: str, name: str) -> ZoneRecord | None:
+        """The account's zone of that exact name, or None (one call)."""
+        raw = await self._t.paged("/zones", ZONES_PER_PAGE, {"name": name, "account.id": account})
+        zones = parse_many(ZoneRecord, raw, "GET", "/zones")
+        return next((z for z in zones if z.name == name), None)
+
+    async def get_schedules(self, account: str, script: str) -> list[str]:
+        path = _script(account, script, "/schedules")
+        result = await self._call("GET", path)
+        raw = result.get("schedules") if isinstance(result, dict) else None
+        return [s.cron for s in parse_many(ScheduleRecord, raw or [], "GET", path)]
+
+    async def put_schedules(self, account: str, script: str, crons: list[str]) -> None:
+        """Replace the worker's whole cron list (PUT: sending it twice leaves the same state)."""
+        path = _script(account, script, "/schedules")
+        await self._call("PUT", path, json=[{"cron": c} for c in crons])
+
+    async def get_subdomain(self, account: str, script: str) -> SubdomainRecord:
+        path = _script(account, script, "/subdomain")
+        return parse_one(SubdomainRecord, await self._call("GET", path) or {}, "GET", path)
+
+    async def set_subdomain(
+        self, account: str, script: str, *, enabled: bool, previews_enabled: bool
+    ) -> None:
+        path = _script(account, script, "/subdomain")
+        body = {"enabled": enabled, "previews_enabled": previews_enabled}
+        await self._call("POST", path, json=body)
+
+    async def list_zone_routes(self, zone_id: str) -> list[RouteRecord]:
+        path = f"{_zone(zone_id)}/workers/routes"
+        return parse_many(RouteRecord, await self._t.call_list(path), "GET", path)
+
+    async def create_route(self, zone_id: str, pattern: str, script: str) -> RouteRecord:
+        path = f"{_zone(zone_id)}/workers/routes"
+
+        async def send() -> RouteRecord:
+            result = await self._call(
+                "POST", path, idempotent=False, json={"pattern": pattern, "script": script}
+            )
+            return parse_one(RouteRecord, result, "POST", path)
+
+        async def find() -> RouteRecord | None:
+            live = await self.list_zone_routes(zone_id)
+            return next((r for r in live if r.pattern == pattern and r.script == script), None)
+
+        return await self._t.create_once(send, find, f"route {pattern!r}", path)
+
+    async def update_route(self, zone_id: str, route_id: str, pattern: str, script: str) -> None:
+        """Point an existing route at `script` (how a route moves between workers)."""
+        path = f"{_zone(zone_id)}/workers/routes/{segment(route_id, 'route id')}"
+        await self._call("PUT", path, json={"pattern": pattern, "script": script})
+
+    async def delete_route(self, zone_id: str, route_id: str) -> None:
+        path = f"{_zone(zone_id)}/workers/routes/{segment(route_id, 'route id')}"
+        try:
+            await self._call("DELETE", path)
+        except ApiError as exc:
+            if not (exc.status == 404 or exc.has_code(10009)):
+                raise
+
+    async def list_domains(self, account: str) -> list[DomainRecord]:
+        path = _w(account, "/domains")
+        return parse_many(DomainRecord, await self._t.call_list(path), "GET", path)
+
+    async def attach_domain(
+        self, account: str, hostname: str, service: str, zone_id: str, *, take_over: bool
+    ) -> DomainRecord:
+        """PUT (attaching twice is one attachment); `take_over` moves it from another worker."""
+        path = _w(account, "/domains")
+        body: dict[str, Any] = {"hostname": hostname, "service": service, "zone_id": zone_id}
+        if take_over:
+            body["override_existing_origin"] = True
+        return parse_one(DomainRecord, await self._call("PUT", path, json=body), "PUT", path)
+
+    async def detach_domain(self, account: str, domain_id: str) -> None:
+        path = _w(account, f"/domains/{segment(domain_id, 'domain id')}")
+        try:
+            await self._call("DELETE", path)
+        except ApiError as exc:
+            if not (exc.status == 404 or exc.has_code(100114)):
+                raise
+
 
 def _ss(account: str, rest: str) -> str:
     return f"/accounts/{segment(account, 'account id')}/secrets_store{rest}"
@@ -275,6 +365,10 @@ def _ss(account: str, rest: str) -> str:
 
 def _store(account: str, store_id: str, rest: str = "") -> str:
     return _ss(account, f"/stores/{segment(store_id, 'store id')}{rest}")
+
+
+def _zone(zone_id: str) -> str:
+    return f"/zones/{segment(zone_id, 'zone id')}"
 
 
 def _script(account: str, name: str, rest: str = "") -> str:

@@ -50,6 +50,39 @@ class Quota(_Record):
     usage: int | None = None
 
 
+class ZoneRecord(_Record):
+    id: str
+    name: str
+
+
+class RouteRecord(_Record):
+    """One Worker route of a zone (`script` is absent on a route that runs no Worker)."""
+
+    id: str
+    pattern: str
+    script: str | None = None
+
+
+class DomainRecord(_Record):
+    """One Workers Custom Domain of the account."""
+
+    id: str
+    hostname: str
+    service: str
+    zone_id: str | None = None
+    zone_name: str | None = None
+    environment: str | None = None
+
+
+class ScheduleRecord(_Record):
+    cron: str
+
+
+class SubdomainRecord(_Record):
+    enabled: bool = False
+    previews_enabled: bool = False
+
+
 class ScriptRecord(_Record):
     """One item of `GET /workers/scripts` (no bindings; those come from settings)."""
 
@@ -61,6 +94,9 @@ class ScriptRecord(_Record):
     compatibility_date: str | None = None
     compatibility_flags: list[str] | None = None
     tags: list[str] | None = None
+    # The routes the list reports for this worker (no zone ids): where `routes:` looks
+    # beyond the zones a manifest names. None when the API leaves it out.
+    routes: list[RouteRecord] | None = None
 
 
 class ScriptSettings(_Record):

@@ -15,7 +15,10 @@ from urllib.parse import quote
 
 from reconciler.errors import ReconcilerError
 
-Kind = Literal["account id", "store id", "secret id", "worker name", "secret name"]
+Kind = Literal[
+    "account id", "store id", "secret id", "worker name", "secret name", "zone id", "route id",
+    "domain id",
+]  # fmt: skip
 
 # Account, store and secret ids: 32 hex digits (the schema: strings of at most 32; in practice
 # 32 hex, which every id our emulator mints is too). Names: what the API accepts for a script
@@ -25,6 +28,9 @@ _SHAPES: dict[Kind, tuple[re.Pattern[str], str]] = {
     "account id": (_HEX_ID, "32 hexadecimal digits"),
     "store id": (_HEX_ID, "32 hexadecimal digits"),
     "secret id": (_HEX_ID, "32 hexadecimal digits"),
+    "zone id": (_HEX_ID, "32 hexadecimal digits"),
+    "route id": (_HEX_ID, "32 hexadecimal digits"),
+    "domain id": (_HEX_ID, "32 hexadecimal digits"),
     "worker name": (re.compile(r"[A-Za-z0-9_-]{1,255}"), "letters, digits, '-' and '_'"),
     "secret name": (re.compile(r"[A-Za-z0-9_$-]{1,255}"), "letters, digits, '_', '$' and '-'"),
 }

@@ -24,7 +24,18 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route as HttpRoute
 
-from reconciler.emulator import accounts, deploy_flow, lifecycle, scripts, secrets_store, workers
+from reconciler.emulator import (
+    accounts,
+    deploy_flow,
+    domains,
+    lifecycle,
+    schedules,
+    scripts,
+    secrets_store,
+    worker_routes,
+    workers,
+    zones,
+)
 from reconciler.emulator.auth import authenticate, authorize, rate_key
 from reconciler.emulator.config import AccountConfig, EmulatorConfig
 from reconciler.emulator.db import Database
@@ -50,6 +61,10 @@ ROUTES: list[Route] = [
     *deploy_flow.ROUTES,
     *lifecycle.ROUTES,
     *secrets_store.ROUTES,
+    *zones.ROUTES,
+    *worker_routes.ROUTES,
+    *schedules.ROUTES,
+    *domains.ROUTES,
 ]
 _METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 
@@ -157,6 +172,12 @@ class Emulator:
                     for r in conn.execute("SELECT * FROM secrets ORDER BY seq").fetchall()
                 ],
                 "scripts": [],
+                "zones": [z.model_dump() for z in self.config.zones],
+                "routes": [
+                    worker_routes.route_json(r) | {"zone_id": r["zone_id"]}
+                    for r in conn.execute("SELECT * FROM routes ORDER BY seq").fetchall()
+                ],
+                "domains": [],
             }
             for r in conn.execute("SELECT account_id, doc FROM scripts ORDER BY seq").fetchall():
                 account = self.config.account(r["account_id"])
@@ -170,7 +191,13 @@ class Emulator:
                     | scripts.list_item(ctx, doc)
                     | {"settings": scripts.settings_json(ctx, doc), "version_id": version["id"]}
                     | {"modules": [_module_dump(m) for m in version["modules"]]}
+                    | {"subdomain": doc["subdomain"]}
+                    | schedules.schedules_json(doc)
                 )
+            for r in conn.execute("SELECT * FROM domains ORDER BY seq").fetchall():
+                account = self.config.account(r["account_id"])
+                if account is not None:
+                    out["domains"].append(domains.domain_json(self._ctx(conn, account), r))
         return out
 
     def _ctx(self, conn: Any, account: AccountConfig) -> Ctx:

@@ -7,6 +7,7 @@ what the quick start (`--local`) and most tests need.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,6 +53,31 @@ class AccountConfig(_Strict):
     def _id_is_32_hex(cls, v: str) -> str:
         if len(v) != 32 or not set(v) <= _HEX:
             raise ValueError("account id must be 32 lowercase hex characters")
+        return v
+
+
+_ZONE_NAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class ZoneConfig(_Strict):
+    """A zone (a domain on Cloudflare) of one account: what routes and custom domains live in."""
+
+    id: str
+    name: str
+    account: str
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_32_hex(cls, v: str) -> str:
+        if len(v) != 32 or not set(v) <= _HEX:
+            raise ValueError("zone id must be 32 lowercase hex characters")
+        return v
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_domain(cls, v: str) -> str:
+        if not _ZONE_NAME.match(v):
+            raise ValueError("zone name must be a lowercase domain name such as example.com")
         return v
 
 
@@ -109,6 +135,7 @@ class EmulatorConfig(_Strict):
     behaviour: BehaviourConfig = Field(default_factory=BehaviourConfig)
     latency_ms: int = Field(default=0, ge=0)
     faults: FaultsConfig = Field(default_factory=FaultsConfig)
+    zones: list[ZoneConfig] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
@@ -134,10 +161,20 @@ class EmulatorConfig(_Strict):
                 raise ValueError(f"a token refers to unknown account(s) {missing}")
         if len({t.token for t in self.tokens}) != len(self.tokens):
             raise ValueError("tokens must be unique")
+        strays = sorted({z.account for z in self.zones} - set(ids))
+        if strays:
+            raise ValueError(f"a zone refers to unknown account(s) {strays}")
+        for key in ("id", "name"):
+            values = [getattr(z, key) for z in self.zones]
+            if len(set(values)) != len(values):
+                raise ValueError(f"zone {key}s must be unique")
         return self
 
     def account(self, account_id: str) -> AccountConfig | None:
         return next((a for a in self.accounts if a.id == account_id), None)
+
+    def zone(self, zone_id: str) -> ZoneConfig | None:
+        return next((z for z in self.zones if z.id == zone_id), None)
 
     def token(self, token: str) -> TokenConfig | None:
         return next((t for t in self.tokens if t.token == token), None)

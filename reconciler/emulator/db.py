@@ -43,6 +43,15 @@ CREATE TABLE IF NOT EXISTS deployments (
 CREATE TABLE IF NOT EXISTS pending (
     secret_id TEXT PRIMARY KEY, reads_left INTEGER NOT NULL, until REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS routes (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, zone_id TEXT NOT NULL, pattern TEXT NOT NULL,
+    script TEXT, seq INTEGER NOT NULL, UNIQUE (zone_id, pattern)
+);
+CREATE TABLE IF NOT EXISTS domains (
+    id TEXT PRIMARY KEY, account_id TEXT NOT NULL, zone_id TEXT NOT NULL, hostname TEXT NOT NULL,
+    service TEXT NOT NULL, environment TEXT NOT NULL, cert_id TEXT NOT NULL, seq INTEGER NOT NULL,
+    UNIQUE (hostname)
+);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 

@@ -143,6 +143,14 @@ def post_script_subdomain(ctx: Ctx) -> Reply:
     return Reply(result=doc["subdomain"])
 
 
+def delete_script_subdomain(ctx: Ctx) -> Reply:
+    """Takes the worker off workers.dev, its Preview URLs with it."""
+    doc = scripts.require(ctx, ctx.params["script_name"])
+    doc["subdomain"] = {"enabled": False, "previews_enabled": False}
+    scripts.save(ctx, doc)
+    return Reply(result=doc["subdomain"])
+
+
 _A = "/accounts/{account_id}/workers"
 ROUTES: list[Route] = [
     route("GET", f"{_A}/services/{{script_name}}", get_service, "workers"),
@@ -153,4 +161,5 @@ ROUTES: list[Route] = [
     route("GET", f"{_A}/subdomain", account_subdomain, "workers"),
     route("GET", f"{_A}/scripts/{{script_name}}/subdomain", get_script_subdomain, "workers"),
     route("POST", f"{_A}/scripts/{{script_name}}/subdomain", post_script_subdomain, "workers"),
+    route("DELETE", f"{_A}/scripts/{{script_name}}/subdomain", delete_script_subdomain, "workers"),
 ]

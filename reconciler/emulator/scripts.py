@@ -377,6 +377,14 @@ def list_item(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
         "tags": doc["tags"],
         "tail_consumers": doc["tail_consumers"],
         "usage_model": v["usage_model"],
+        "routes": [
+            {"id": r["id"], "pattern": r["pattern"], "script": r["script"]}
+            for r in ctx.conn.execute(
+                "SELECT id, pattern, script FROM routes WHERE account_id = ? AND script = ? "
+                "ORDER BY seq",
+                (ctx.account_id, doc["id"]),
+            ).fetchall()
+        ],
     }
 
 

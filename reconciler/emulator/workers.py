@@ -161,7 +161,9 @@ def service_users(ctx: Ctx, name: str) -> list[tuple[str, str]]:
 def remove_script(ctx: Ctx, doc: dict[str, Any]) -> None:
     """Delete a worker with its versions and deployments, so no view shows it any more.
 
-    Without `?force=true`, a worker other workers bind as a service is kept (10064).
+    Without `?force=true`, a worker other workers bind as a service is kept (10064). Its
+    routes and custom domains go with it (the emulator's choice: nothing points at a worker
+    that is gone).
     """
     name = doc["id"]
     if not ctx.flag("force"):
@@ -172,8 +174,10 @@ def remove_script(ctx: Ctx, doc: dict[str, Any]) -> None:
                 f"Cannot delete this Worker: it is referenced by {', '.join(users)}. "
                 "Use ?force=true to delete it anyway.",
             )  # fmt: skip
-    for table in ("scripts", "versions", "deployments"):
-        col = "name" if table == "scripts" else "script"
+    for table, col in (
+        ("scripts", "name"), ("versions", "script"), ("deployments", "script"),
+        ("routes", "script"), ("domains", "service"),
+    ):  # fmt: skip
         ctx.conn.execute(
             f"DELETE FROM {table} WHERE account_id = ? AND {col} = ?", (ctx.account_id, name)
         )

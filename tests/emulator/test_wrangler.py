@@ -139,3 +139,59 @@ def test_wrangler_versions_deployments_rollback_delete(wrangler: Path, tmp_path:
         # Gone from every view wrangler has.
         proc = run_wrangler(["versions", "list"], cwd=project, base_url=srv.base_url)
         assert proc.returncode != 0 and "10007" in proc.stdout + proc.stderr
+
+
+def test_wrangler_deploy_with_crons_routes_and_a_custom_domain(
+    wrangler: Path, tmp_path: Path
+) -> None:
+    """`triggers.crons`, zone routes (by zone name and by zone id) and a custom domain, as
+    `wrangler deploy` sends them (schedules PUT, script routes PUT, domains/records PUT), then
+    a redeploy with fewer: each set is replaced whole."""
+    from tests.emulator.conftest import make_config
+
+    zone, zone2 = "a" * 32, "b" * 32
+    cfg = make_config(
+        zones=[
+            {"id": zone, "name": "example.com", "account": "023e105f4ecef8ad9ca31a8372d0c353"},
+            {"id": zone2, "name": "example.org", "account": "023e105f4ecef8ad9ca31a8372d0c353"},
+        ]
+    )
+    project = tmp_path / "proj"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "index.js").write_text(
+        "export default { async fetch() { return new Response('hi'); }, async scheduled() {} };\n"
+    )
+    base = 'name = "cron-worker"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n'
+    (project / "wrangler.toml").write_text(
+        base
+        + "routes = [\n"
+        + '  { pattern = "api.example.com/*", zone_name = "example.com" },\n'
+        + f'  {{ pattern = "example.org/v1/*", zone_id = "{zone2}" }},\n'
+        + '  { pattern = "shop.example.com", custom_domain = true },\n'
+        + "]\n"
+        + '[triggers]\ncrons = ["*/5 * * * *", "0 3 * * 1"]\n'
+    )
+    with EmulatorServer(config=cfg) as srv:
+        _run(wrangler, srv, project, "deploy")
+        state = httpx.get(srv.root_url + "/__emulator/state").json()
+        (script,) = state["scripts"]
+        assert [s["cron"] for s in script["schedules"]] == ["*/5 * * * *", "0 3 * * 1"]
+        assert {(r["zone_id"], r["pattern"], r["script"]) for r in state["routes"]} == {
+            (zone, "api.example.com/*", "cron-worker"),
+            (zone2, "example.org/v1/*", "cron-worker"),
+        }
+        assert [(d["hostname"], d["service"], d["zone_id"]) for d in state["domains"]] == [
+            ("shop.example.com", "cron-worker", zone)
+        ]
+        # routes given and workers_dev unset: wrangler turns workers.dev off
+        assert script["subdomain"]["enabled"] is False
+        (project / "wrangler.toml").write_text(
+            base + 'routes = [{ pattern = "api.example.com/*", zone_name = "example.com" }]\n'
+            '[triggers]\ncrons = ["0 3 * * 1"]\n'
+        )
+        _run(wrangler, srv, project, "deploy")
+        state = httpx.get(srv.root_url + "/__emulator/state").json()
+        assert [s["cron"] for s in state["scripts"][0]["schedules"]] == ["0 3 * * 1"]
+        assert [r["pattern"] for r in state["routes"]] == ["api.example.com/*"]
+        # wrangler sends no domains call without custom domains: the domain stays
+        assert [d["hostname"] for d in state["domains"]] == ["shop.example.com"]
