@@ -116,7 +116,9 @@ class Session:
     async def read(self) -> State:
         return await read_live(self.client, self.account, max_stores=self.connection.store_limit())
 
-    async def plan(self, manifests: ManifestSet, options: PlanOptions) -> tuple[Plan, State]:
+    async def plan(
+        self, manifests: ManifestSet, options: PlanOptions, *, pin_salt: str | None = None
+    ) -> tuple[Plan, State]:
         live = await self.read()
         plan = compute_plan(
             manifests.state,
@@ -124,6 +126,7 @@ class Session:
             options=options,
             fingerprint_key=self.connection.fingerprint_key(),
             manifest_digest=manifests.digest,
+            pin_salt=pin_salt,
         )
         return plan, live
 
@@ -141,7 +144,9 @@ class Session:
             raise StalePlanError(
                 f"the plan file's options cannot be planned ({exc}); nothing was changed"
             ) from None
-        fresh, live = await self.plan(manifests, saved.options)
+        # Pinned with the file's salt, so the values it resolves compare with the file's pins.
+        salt = saved.value_pins.salt if saved.value_pins is not None else None
+        fresh, live = await self.plan(manifests, saved.options, pin_salt=salt)
         check_saved_plan(saved, fresh)
         return fresh, live
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 
 from reconciler.errors import ValueSourceError
 from reconciler.manifest.values import ValueSource
-from reconciler.plan.model import Action, Conflict, PlanOptions, Unmanaged
+from reconciler.plan.fingerprint import value_pin
+from reconciler.plan.model import Action, Conflict, PlanOptions, Unmanaged, ValuePin
 from reconciler.state import State
 
 REASON_PRUNE = "no longer declared; --prune deletes it"
@@ -23,6 +24,9 @@ class Planning:
     live: State
     options: PlanOptions
     key: bytes | None
+    # Every value read is pinned with this salt (keyed), so a saved plan can refuse another.
+    pin_salt: str = ""
+    pins: dict[tuple[str, str, str], ValuePin] = field(default_factory=dict)
     actions: list[Action] = field(default_factory=list)
     missing: list[Conflict] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -42,16 +46,25 @@ class Planning:
         else:
             self.undeclared_managed.append(f"{action.kind} '{action.label}'")
 
-    def read_value(self, source: ValueSource | None, what: str) -> str | None:
-        """The value, or None with a missing_value conflict. Errors name the source only."""
+    def read_value(self, source: ValueSource | None, what: str, pin: ValuePin) -> str | None:
+        """The value, or None with a missing_value conflict. Errors name the source only.
+
+        `pin` names the secret; with a key, the value read is pinned under that name.
+        """
         if source is None:
             problem = "has no value source (set value_from in the manifest)"
         elif not source.available():
             problem = f"takes its value from the {source.describe()}, which is not available"
         else:
             try:
-                return source.read()
+                value = source.read()
             except ValueSourceError as exc:
                 problem = f"cannot be read: {exc}"
+            else:
+                if self.key is not None:
+                    where = pin.store or pin.worker or ""
+                    pin.pin = value_pin(self.key, self.pin_salt, pin.kind, where, pin.name, value)
+                    self.pins[pin.key] = pin
+                return value
         self.missing.append(Conflict("missing_value", f"{what} {problem}"))
         return None

@@ -12,7 +12,7 @@ from reconciler.plan.compare import field_changes, secret_bindings, secret_view,
 from reconciler.plan.conflicts import find_conflicts
 from reconciler.plan.context import REASON_PRUNE, Planning
 from reconciler.plan.facets import FACETS
-from reconciler.plan.fingerprint import KEY_ENV, fingerprint
+from reconciler.plan.fingerprint import KEY_ENV, fingerprint, new_pin_salt
 from reconciler.plan.model import (
     CONFLICT_KINDS,
     SENSITIVE,
@@ -21,6 +21,8 @@ from reconciler.plan.model import (
     Plan,
     PlanOptions,
     Unmanaged,
+    ValuePin,
+    ValuePins,
 )
 from reconciler.plan.order import order_actions
 from reconciler.plan.ownership import store_has_managed_secrets, store_managed
@@ -44,6 +46,11 @@ REASON_NO_FINGERPRINT = (
 )
 REASON_FORCED = (
     "--replace asked for a value rotation: apply deletes the secret and recreates it (new id)"
+)
+NO_PIN_WARNING = (
+    f"No fingerprint key ({KEY_ENV} is not set): the values this plan writes cannot be pinned, "
+    "so `apply --plan` refuses a saved copy of it. Set the key before `plan --out`, or apply "
+    "without a plan file."
 )
 REASON_ADOPT_SECRET = (
     "exists without the reconciler marker: apply takes it over by deleting it and recreating it "
@@ -91,7 +98,11 @@ class _Planner(Planning):
         return f"{secret.store}/{secret.name}" in wanted or secret.name in wanted
 
     def _read_value(self, secret: Secret) -> str | None:
-        return self.read_value(secret.value_from, f"secret '{secret.store}/{secret.name}'")
+        return self.read_value(
+            secret.value_from,
+            f"secret '{secret.store}/{secret.name}'",
+            ValuePin("secret", secret.name, store=secret.store),
+        )
 
     def _needs_value(self, want: Secret) -> bool:
         """Whether secrets() reads this value: to write it, or to compare fingerprints."""
@@ -292,10 +303,14 @@ def compute_plan(
     options: PlanOptions,
     fingerprint_key: bytes | None,
     manifest_digest: str = "",
+    pin_salt: str | None = None,
 ) -> Plan:
-    """Diff Desired against Live into an ordered Plan with its conflicts and warnings."""
+    """Diff Desired against Live into an ordered Plan with its conflicts and warnings.
+
+    `pin_salt`: the salt of a saved plan this one is checked against (else a new one).
+    """
     check_replace(desired, options.replace)
-    planner = _Planner(desired, live, options, fingerprint_key)
+    planner = _Planner(desired, live, options, fingerprint_key, pin_salt or new_pin_salt())
     planner.stores()
     planner.prefetch_values()
     planner.secrets()
@@ -306,6 +321,8 @@ def compute_plan(
     planner.replace_warnings()  # after every fingerprint comparison, worker secrets' too
     planner.unavailability_notes()
     actions = order_actions(planner.actions, live)
+    if fingerprint_key is None and any(a.writes_value for a in actions):
+        planner.warnings.append(NO_PIN_WARNING)
     conflicts = sorted(
         [*planner.missing, *find_conflicts(desired, live, actions, force=options.force)],
         key=lambda c: CONFLICT_KINDS.index(c.kind),
@@ -320,4 +337,7 @@ def compute_plan(
         live_digest=live.digest(),
         manifest_digest=manifest_digest,
         options=PlanOptions(options.prune, options.force, list(options.replace)),
+        value_pins=None
+        if fingerprint_key is None
+        else ValuePins(planner.pin_salt, [planner.pins[k] for k in sorted(planner.pins)]),
     )

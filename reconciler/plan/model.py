@@ -9,21 +9,28 @@ JSON format (version 1), a contract for users' scripts; extend, never rename:
      "live_digest": "sha256:...",
      # extensions:
      "manifest_digest": "sha256:...", "warnings": [...], "unmanaged": [{"kind", "name", "store"}],
-     "options": {"prune", "force", "replace"}}
+     "options": {"prune", "force", "replace"},
+     "value_pins": null | {"salt", "pins": [{"kind", "name", "store", "worker"?, "pin"}]}}
 
 A change is {"field", "before", "after"}; secret values appear only as "(sensitive)".
 Kind "worker_secret" (a worker's script secret, `secret_text`) is an extension: its
 actions also carry "worker" (the worker's name; the key is absent on other kinds).
+"value_pins" (an extension) holds a keyed pin of every value the plan resolved (written
+or compared), so `apply --plan` can refuse a value that changed since; null when the
+plan was made without a fingerprint key (absent in files of older versions: the same).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from reconciler.errors import PlanConflictError
+from reconciler.plan.fingerprint import PIN_SALT_HEX_CHARS
 
 PLAN_VERSION = 1
+_SALT = re.compile(f"[0-9a-f]{{{PIN_SALT_HEX_CHARS}}}")
 SENSITIVE = "(sensitive)"
 
 ActionType = Literal["create", "update", "replace", "delete", "adopt"]
@@ -31,6 +38,10 @@ ResourceKind = Literal["store", "secret", "worker", "worker_secret"]
 RESOURCE_KINDS: tuple[ResourceKind, ...] = ("store", "secret", "worker", "worker_secret")
 ConflictKind = Literal["store_limit", "missing_value", "dangling_binding", "safety_threshold"]
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
+ValueKind = Literal["secret", "worker_secret"]
+VALUE_KINDS: tuple[ValueKind, ...] = ("secret", "worker_secret")
+# The actions that send a secret's value to the account.
+VALUE_WRITES: tuple[ActionType, ...] = ("create", "replace", "adopt")
 # The order conflicts are reported in: the account-level problem first.
 CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "store_limit",
@@ -67,11 +78,49 @@ class Action:
             return f"{self.worker}/{self.name}"
         return self.name
 
+    @property
+    def writes_value(self) -> bool:
+        return self.kind in VALUE_KINDS and self.action in VALUE_WRITES
+
     def to_dict(self) -> dict[str, Any]:
         doc = asdict(self)
         if self.worker is None:
             del doc["worker"]
         return doc
+
+
+@dataclass
+class ValuePin:
+    """A keyed pin of one value the plan resolved (`fingerprint.value_pin`), never the value."""
+
+    kind: ValueKind
+    name: str
+    store: str | None = None
+    worker: str | None = None
+    pin: str = ""
+
+    @property
+    def what(self) -> str:
+        """For messages: the secret, named as people name it."""
+        if self.kind == "worker_secret":
+            return f"worker {self.worker}'s secret {self.name}"
+        return f"secret {self.store}/{self.name}"
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.kind, self.store or self.worker or "", self.name)
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = asdict(self)
+        if self.worker is None:
+            del doc["worker"]
+        return doc
+
+
+@dataclass
+class ValuePins:
+    salt: str
+    pins: list[ValuePin] = field(default_factory=list)
 
 
 @dataclass
@@ -107,6 +156,8 @@ class Plan:
     live_digest: str = ""
     manifest_digest: str = ""
     options: PlanOptions = field(default_factory=PlanOptions)
+    # None: made without a fingerprint key, so no value is pinned.
+    value_pins: ValuePins | None = None
     version: int = PLAN_VERSION
 
     @property
@@ -137,6 +188,12 @@ class Plan:
             "warnings": list(self.warnings),
             "unmanaged": [asdict(u) for u in self.unmanaged],
             "options": asdict(self.options),
+            "value_pins": None
+            if self.value_pins is None
+            else {
+                "salt": self.value_pins.salt,
+                "pins": [p.to_dict() for p in self.value_pins.pins],
+            },
         }
 
     @classmethod
@@ -212,7 +269,34 @@ class Plan:
                 force=_flag(options.get("force", False), "options.force"),
                 replace=[_text(r, "an options.replace entry") for r in replace],
             ),
+            value_pins=_value_pins(doc.get("value_pins")),
         )
+
+
+def _value_pins(doc: Any) -> ValuePins | None:
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise TypeError("value_pins must be an object or null")
+    salt = _text(doc["salt"], "value_pins.salt")
+    if not _SALT.fullmatch(salt):
+        raise ValueError(
+            f"value_pins.salt must be {PIN_SALT_HEX_CHARS} lowercase hexadecimal digits"
+        )
+    pins = []
+    for p in _objects(doc["pins"], "value_pins.pins"):
+        if p["kind"] not in VALUE_KINDS:
+            raise ValueError(f"unknown value pin kind {p['kind']!r}")
+        pins.append(
+            ValuePin(
+                kind=p["kind"],
+                name=_text(p["name"], "a value pin's name"),
+                store=_optional_text(p.get("store"), "a value pin's store"),
+                worker=_optional_text(p.get("worker"), "a value pin's worker"),
+                pin=_text(p["pin"], "a value pin's pin"),
+            )
+        )
+    return ValuePins(salt, pins)
 
 
 def _list(value: Any, what: str) -> list[Any]:

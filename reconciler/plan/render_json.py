@@ -21,7 +21,12 @@ Version 1 (extend, never rename). Key order is fixed; the output ends with a new
       "manifest_digest": "sha256:<hash of the manifests>",
       "warnings": ["..."],
       "unmanaged": [{"kind": "...", "name": "...", "store": null}],
-      "options": {"prune": false, "force": false, "replace": []}
+      "options": {"prune": false, "force": false, "replace": []},
+      "value_pins": {"salt": "<32 hex digits, new per plan>",   # null: made without a key
+                     "pins": [{"kind": "secret|worker_secret", "name": "...",
+                               "store": "<store, secrets only, else null>",
+                               "worker": "<worker, worker_secret only; absent otherwise>",
+                               "pin": "<64 hex digits>"}]}
     }
 
 `drift --format json` is the same document, except that `options` holds drift's own
@@ -31,7 +36,10 @@ applies, so the plan's options would say nothing true.
 Change fields: secrets `comment`, `scopes`, `value` (always "(sensitive)" or null);
 workers `script` (content digests), `compatibility_date`, `compatibility_flags`,
 `bindings.<NAME>` (the binding as an object, null when absent). No secret value is
-ever written.
+ever written. A value pin is HMAC-SHA256, keyed with RECONCILER_FINGERPRINT_KEY, over the
+salt, the kind, the store or worker, the name and the value (`fingerprint.value_pin`): one
+per value the plan resolved (written or compared), so `apply --plan` refuses a value that
+changed since; without the key it tells nothing about the value.
 """
 
 from __future__ import annotations

@@ -4,6 +4,10 @@
 the live account with the options the file records, and go on only when that fresh
 plan equals the file's. What then runs is the fresh plan, so an edited file can at
 most be refused. The first difference is named in one sentence.
+
+Values are resolved again by the fresh plan and compared through the file's keyed pins
+(`plan/fingerprint.value_pin`, with the file's salt): a value the plan writes, or compared
+as unchanged, that the source now gives differently is refused, naming the secret.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from dataclasses import asdict
 from typing import Any
 
 from reconciler.errors import StalePlanError
+from reconciler.plan.fingerprint import KEY_ENV, pins_match
 from reconciler.plan.model import Action, Conflict, Plan
 
 REPLAN = "nothing was changed. Run `reconciler plan --out PLANFILE` again and review the new plan"
@@ -48,9 +53,59 @@ def check_saved_plan(saved: Plan, fresh: Plan) -> None:
             "the account changed since the plan was made (live state digest differs); "
             "nothing was changed. Run `reconciler plan --out PLANFILE` again and review it"
         )
+    check_values(saved, fresh)
     difference = first_difference(saved, fresh)
     if difference is not None:
         raise StalePlanError(f"the plan file differs from a fresh plan {difference}; {REPLAN}")
+    check_pin_set(saved, fresh)
+
+
+def check_values(saved: Plan, fresh: Plan) -> None:
+    """Each value the fresh plan resolved against the file's pin of it (constant time).
+
+    The fresh plan pinned with the file's salt, so equal values give equal pins. Without
+    a key here nothing can be checked: refused when the plan writes a value.
+    """
+    writes = [a for a in fresh.actions if a.writes_value]
+    if saved.value_pins is None and writes:
+        raise StalePlanError(
+            f"the plan file pins none of the values it writes (it was made without {KEY_ENV}, "
+            "or by an older reconciler), so apply cannot check them; nothing was changed. "
+            f"Set {KEY_ENV}, run `reconciler plan --out PLANFILE` again and review the new plan"
+        )
+    if fresh.value_pins is None:
+        if writes or (saved.value_pins is not None and saved.value_pins.pins):
+            raise StalePlanError(
+                f"{KEY_ENV} is not set, so the values this plan resolves cannot be checked "
+                "against the ones it was made with; nothing was changed. Set "
+                f"{KEY_ENV} (the key the plan was made with) and apply again"
+            )
+        return
+    if saved.value_pins is None:
+        return  # no pin to compare with, and the plan writes no value
+    filed = {p.key: p.pin for p in saved.value_pins.pins}
+    for pin in fresh.value_pins.pins:
+        expected = filed.get(pin.key)
+        if expected is not None and not pins_match(expected, pin.pin):
+            raise StalePlanError(
+                f"the value of {_short(pin.what)} is not the one the plan was made with (its "
+                f"source gives another value now, or {KEY_ENV} is not the key the plan was "
+                f"made with); {REPLAN}"
+            )
+
+
+def check_pin_set(saved: Plan, fresh: Plan) -> None:
+    """Same actions, same values, yet other pinned names: the file's pins were edited."""
+    if saved.value_pins is None or fresh.value_pins is None:
+        return  # check_values has refused whatever this leaves unchecked
+    filed = {p.key for p in saved.value_pins.pins}
+    resolved = {p.key for p in fresh.value_pins.pins}
+    if filed != resolved:
+        names = sorted(filed ^ resolved)
+        raise StalePlanError(
+            f"the plan file pins other values than a fresh plan resolves (first: "
+            f"{_short('/'.join(names[0][1:]))}); {REPLAN}"
+        )
 
 
 def first_difference(saved: Plan, fresh: Plan) -> str | None:

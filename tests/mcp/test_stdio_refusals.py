@@ -18,6 +18,7 @@ from tests.mcp.conftest import (
     ENV_SECRET_VALUE,
     FINGERPRINT_KEY,
     SECRETS,
+    STRIPE_VALUE,
     agent,
     assert_no_secrets,
     clear_log,
@@ -27,6 +28,7 @@ from tests.mcp.conftest import (
 )
 
 TOKEN = "mcp-e2e-token-7c1d0b9e"
+ROTATED = ("sk_test_ROTATED_once_9d1c", "sk_test_ROTATED_twice_4e2b")
 SECOND_STORE = """\
 stores:
   - name: second-store
@@ -96,6 +98,21 @@ def test_apply_refuses_stale_unknown_and_conflicting_plans(
             assert "no plan with id" in unknown and "nothing was changed" in unknown
             assert writes(server.root_url) == []
 
+            # Pinned values: a value rotated again after the plan was shown is refused.
+            stripe = root / "manifests" / "dev-secrets" / "stripe-key.txt"
+            stripe.write_text(ROTATED[0] + "\n")
+            rotated = await a.ok("plan")
+            pins = rotated["plan"]["value_pins"]["pins"]
+            assert ("secret", "STRIPE_KEY") in {(p["kind"], p["name"]) for p in pins}
+            stripe.write_text(ROTATED[1] + "\n")
+            clear_log(server.root_url)
+            pinned = await a.error("apply", plan_id=rotated["plan_id"])
+            assert pinned.startswith(
+                "the value of secret prod-secrets/STRIPE_KEY is not the one the plan was made with"
+            ), pinned
+            assert writes(server.root_url) == []
+            stripe.write_text(STRIPE_VALUE + "\n")
+
             # Store limit: a second store on a one-store account is a conflict, never applied.
             (root / "manifests" / "second.yaml").write_text(SECOND_STORE)
             conflicted = await a.ok("plan")
@@ -116,7 +133,7 @@ def test_apply_refuses_stale_unknown_and_conflicting_plans(
     logged = errlog.read()
     # -vv: every API call is logged (to stderr), never a value or the token.
     assert "INFO reconciler.cloudflare: GET /accounts -> 200" in logged, logged[-2000:]
-    assert_no_secrets([*seen, logged], *SECRETS, TOKEN)
+    assert_no_secrets([*seen, logged], *SECRETS, *ROTATED, TOKEN)
 
 
 def test_api_failures_are_tool_errors_with_the_cli_sentence(

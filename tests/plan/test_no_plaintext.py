@@ -12,6 +12,7 @@ from rich.console import Console
 
 from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
+from reconciler.plan.fingerprint import fingerprint, worker_secret_fingerprint
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
@@ -138,3 +139,34 @@ def test_no_secret_value_in_any_rendering(monkeypatch: pytest.MonkeyPatch, tmp_p
         for value in secrets:
             assert value not in output
             assert value not in squashed
+
+
+def test_value_pins_hold_no_value_and_reveal_nothing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The plan file's value_pins: keyed, salted per plan, apart from the account's fingerprints."""
+    plans = _plans(monkeypatch, tmp_path)
+    keyed = [p.value_pins for p in plans if p.value_pins is not None]
+    assert len(keyed) == 3, "the plans made with the key pin, the two without do not"
+    pinned = {(pin.kind, pin.name) for p in keyed for pin in p.pins}
+    assert {("secret", "API_KEY"), ("secret", "FROM_FILE"), ("worker_secret", "WS_SAME")} <= pinned
+    assert ("secret", "BIG") not in pinned, "a value that could not be read is not pinned"
+    secrets = [*VALUES.values(), *WORKER_VALUES.values(), FILE_VALUE, TOO_BIG_MARK]
+    account_fingerprints = {
+        fingerprint(KEY, "app", name, value) for name, value in VALUES.items()
+    } | {worker_secret_fingerprint(KEY, "api", n, v) for n, v in WORKER_VALUES.items()}
+    pins: list[str] = []
+    for plan in plans:
+        if plan.value_pins is None:
+            continue
+        raw = render_json(plan)
+        doc = json.loads(raw)["value_pins"]
+        assert doc["pins"], raw
+        for value in secrets:
+            assert value not in raw and value not in _squash(raw)
+        for entry in doc["pins"]:
+            assert len(entry["pin"]) == 64 and entry["pin"] not in secrets
+            assert not any(fp in entry["pin"] for fp in account_fingerprints)
+            pins.append(entry["pin"])
+    # A new salt per plan: equal inputs, yet no pin repeats from one plan to the next.
+    assert len(pins) == len(set(pins))

@@ -111,6 +111,13 @@ def _genuine(tmp_path: Path) -> dict[str, Any]:
         (lambda d: d.update(account_id=None), "account_id must be a string"),
         (lambda d: d.update(warnings="x"), "warnings must be a list"),
         (lambda d: d["summary"].update(no_op="3"), "summary.no_op must be a whole number"),
+        (lambda d: d.update(value_pins=[]), "value_pins must be an object or null"),
+        (lambda d: d["value_pins"].update(salt="0" * 31), "value_pins.salt must be 32 lowercase"),
+        (lambda d: d["value_pins"].update(salt="G" * 32), "value_pins.salt must be 32 lowercase"),
+        (lambda d: d["value_pins"].update(pins={}), "value_pins.pins must be a list"),
+        (lambda d: d["value_pins"]["pins"][0].update(kind="store"), "unknown value pin kind"),
+        (lambda d: d["value_pins"]["pins"][0].update(pin=7), "a value pin's pin must be a string"),
+        (lambda d: d["value_pins"]["pins"][0].pop("name"), "'name'"),
     ],
 )
 def test_wrong_types_in_a_plan_file_are_refused(

@@ -13,7 +13,7 @@ from reconciler.markers import secrets_record_fits
 from reconciler.plan.context import REASON_PRUNE, Planning
 from reconciler.plan.facets.base import PlanFacet
 from reconciler.plan.fingerprint import worker_secret_fingerprint
-from reconciler.plan.model import SENSITIVE, Action, ActionType, Change
+from reconciler.plan.model import SENSITIVE, Action, ActionType, Change, ValuePin
 from reconciler.state import Worker, WorkerSecret
 
 REASON_WORKER_SECRET_CHANGED = "the value changed: apply writes the new value"
@@ -111,7 +111,9 @@ def _plan_secret(
 
     def read() -> str | None:
         return planning.read_value(
-            secret.value_from, f"worker '{want.name}' secret '{secret.name}'"
+            secret.value_from,
+            f"worker '{want.name}' secret '{secret.name}'",
+            ValuePin("worker_secret", secret.name, worker=want.name),
         )
 
     def act(action: ActionType, before: str | None, reason: str = "") -> None:
