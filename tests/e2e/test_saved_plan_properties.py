@@ -2,10 +2,12 @@
 `apply --plan` either applies exactly the fresh plan or changes nothing.
 
 Each example applies one random manifest set (over unmanaged resources made by hand),
-switches to another, saves a plan with random options, edits the file at random, and
-applies it. Accepted: the file equals a fresh plan made with the file's options, and
-exactly that plan's actions are done. Refused: exit 1 or 3, one sentence, and the
-emulator's request log shows no write and the account is as it was.
+switches to another, saves a plan with random options, edits the file at random (its
+value pins too), maybe changes a secret's value file after the plan (issue 21), and
+applies it. Accepted: the file equals a fresh plan made with the file's options, it pins
+the same values, none of them changed, and exactly that plan's actions are done. Refused:
+exit 1 or 3, one sentence, and the emulator's request log shows no write and the account
+is as it was.
 """
 
 from __future__ import annotations
@@ -164,6 +166,31 @@ def wrong_type(doc: Doc, draw: st.DrawFn) -> None:
     doc[target] = draw(st.sampled_from([None, 1, "x", [1], {"a": [[[]]]}]))
 
 
+@edit
+def forge_a_pin(doc: Doc, draw: st.DrawFn) -> None:
+    pins = doc["value_pins"]["pins"]
+    i = _pick(draw, pins)
+    if i is not None:
+        pins[i]["pin"] = draw(st.sampled_from(["0" * 64, pins[-1 - i]["pin"], ""]))
+
+
+@edit
+def drop_a_pin(doc: Doc, draw: st.DrawFn) -> None:
+    i = _pick(draw, doc["value_pins"]["pins"])
+    if i is not None:
+        doc["value_pins"]["pins"].pop(i)
+
+
+@edit
+def drop_pins(doc: Doc, draw: st.DrawFn) -> None:
+    doc["value_pins"] = None
+
+
+@edit
+def change_the_salt(doc: Doc, draw: st.DrawFn) -> None:
+    doc["value_pins"]["salt"] = "0" * 32
+
+
 @st.composite
 def edit_lists(draw: st.DrawFn) -> list[str]:
     return draw(st.lists(st.sampled_from(sorted(EDITS)), min_size=0, max_size=3))
@@ -185,6 +212,14 @@ def _options_flags(doc: Doc) -> list[str] | None:
     for name in replace:
         flags += ["--replace", name]
     return flags
+
+
+def _writes_value(action: Doc) -> bool:
+    return action["kind"] in ("secret", "worker_secret") and action["action"] in (
+        "create",
+        "replace",
+        "adopt",
+    )
 
 
 def _done_lines(output: str) -> list[str]:
@@ -229,7 +264,8 @@ def test_apply_plan_applies_exactly_the_fresh_plan_or_changes_nothing(
             # A --replace naming no declared secret is refused as a typo: draw declared ones.
             declared = sorted({x["name"] for x in new["secrets"]})
             replace = data.draw(st.lists(st.sampled_from(declared), max_size=1)) if declared else []
-            _run_example(env, root, old, new, [prune, force, replace], edits, data)
+            rotate = data.draw(st.sampled_from([None, *declared]))
+            _run_example(env, root, old, new, [prune, force, replace, rotate], edits, data)
 
 
 def _run_example(
@@ -241,7 +277,7 @@ def _run_example(
     edits: list[str],
     data: st.DataObject,
 ) -> None:
-    prune, force, replace = options
+    prune, force, replace, rotate = options
     write_project(root / "old", old)
     old_dir = root / "old"
     seed_unmanaged(env, old)
@@ -261,6 +297,13 @@ def _run_example(
         with contextlib.suppress(AttributeError, TypeError, KeyError):
             EDITS[name](doc, data.draw)
     plan_file.write_text(json.dumps(doc))
+    rotated: set[tuple[str, str]] = set()  # (store, name) of a value changed after the plan
+    if rotate is not None:
+        for sec in new["secrets"]:
+            if sec["name"] == rotate:
+                path = root / "new" / "manifests" / "values" / f"{sec['store']}-{sec['name']}"
+                path.write_text(sec["value"] + "0")
+                rotated.add((sec["store"], sec["name"]))
 
     expected: Doc | None = None
     file_flags = _options_flags(doc)
@@ -281,6 +324,16 @@ def _run_example(
         assert expected is not None, applied.output
         assert [_key(a) for a in doc["actions"]] == [_key(a) for a in expected["actions"]]
         assert doc["conflicts"] == expected["conflicts"] == []
+        if doc["value_pins"] is None:  # accepted unpinned only when it writes no value
+            assert not any(_writes_value(a) for a in expected["actions"]), applied.output
+        else:
+            filed = sorted((p["store"], p["name"]) for p in doc["value_pins"]["pins"])
+            fresh = expected["value_pins"]["pins"]
+            assert filed == sorted((p["store"], p["name"]) for p in fresh)
+            assert not rotated & set(filed), "a pinned value changed since the plan was made"
+        assert not any(
+            _writes_value(a) and (a["store"], a["name"]) in rotated for a in expected["actions"]
+        ), "a value changed since the plan was written"
         assert _done_lines(applied.output) == sorted(_what(a) for a in expected["actions"])
     else:
         # Refused: one sentence, nothing written, the account as it was.
