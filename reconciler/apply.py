@@ -30,8 +30,9 @@ from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.markers import format_comment, parse_comment
 from reconciler.plan.fingerprint import marked_comment
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Action, Plan, ValuePins
 from reconciler.plan.order import action_rank
+from reconciler.plan.saved import pinned_value
 from reconciler.state import Secret, State
 
 log = logging.getLogger("reconciler.apply")
@@ -103,12 +104,15 @@ class Applier:
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
     # Each facet's own kind of action (`apply_steps/`), made for this run.
     _steps: dict[str, ApplyStep] = field(default_factory=dict)
+    # The plan's pins of the values it resolved: a value read again here must match.
+    _pins: ValuePins | None = None
 
     def forget_cached(self, worker: str) -> None:
         self._cache_changes[worker] = None
 
     async def run(self, plan: Plan) -> ApplyReport:
         refuse_unsafe(plan, self.desired, self.live)
+        self._pins = plan.value_pins
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
         self._steps = {step.kind: step(self, plan) for step in STEPS}
         report = ApplyReport()
@@ -282,7 +286,14 @@ class Applier:
 
     def _comment_and_value(self, secret: Secret) -> tuple[str, str]:
         assert secret.value_from is not None
-        value = secret.value_from.read()
+        value = pinned_value(
+            self._pins,
+            self.fingerprint_key,
+            "secret",
+            secret.store,
+            secret.name,
+            secret.value_from.read(),
+        )
         comment = marked_comment(
             self.fingerprint_key, secret.store, secret.name, secret.comment, value
         )

@@ -12,6 +12,7 @@ from reconciler.apply_steps.base import ApplyContext, ApplyStep, UploadExtras
 from reconciler.markers import SECRETS_ANNOTATION, format_secrets_record, secrets_record_fits
 from reconciler.plan.fingerprint import worker_secret_fingerprint
 from reconciler.plan.model import Action, Plan
+from reconciler.plan.saved import pinned_value
 
 
 class WorkerSecretsStep(ApplyStep):
@@ -28,6 +29,8 @@ class WorkerSecretsStep(ApplyStep):
         self._secret_writes: dict[str, list[str]] = {}
         # Fingerprints of the values this run wrote, by worker.
         self._written: dict[str, dict[str, str]] = {}
+        # The plan's pins of the values it resolved: a value read again must match.
+        self._pins = plan.value_pins
         for a in plan.actions:
             if a.kind == "worker" and a.action != "delete":
                 self._uploaded.add(a.name)
@@ -78,7 +81,9 @@ class WorkerSecretsStep(ApplyStep):
         ctx = self.context
         secret = next(s for s in ctx.desired.workers[worker].secrets if s.name == name)
         assert secret.value_from is not None
-        value = secret.value_from.read()
+        value = pinned_value(
+            self._pins, ctx.fingerprint_key, "worker_secret", worker, name, secret.value_from.read()
+        )
         if ctx.fingerprint_key is not None:
             fp = worker_secret_fingerprint(ctx.fingerprint_key, worker, name, value)
             self._written.setdefault(worker, {})[name] = fp

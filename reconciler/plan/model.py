@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
 from reconciler.errors import PlanConflictError
-from reconciler.plan.fingerprint import PIN_SALT_HEX_CHARS
+from reconciler.plan.fingerprint import PIN_SALT_HEX_CHARS, pins_match, value_pin
 
 PLAN_VERSION = 1
 _SALT = re.compile(f"[0-9a-f]{{{PIN_SALT_HEX_CHARS}}}")
@@ -121,6 +121,17 @@ class ValuePin:
 class ValuePins:
     salt: str
     pins: list[ValuePin] = field(default_factory=list)
+
+    def broken_by(
+        self, key: bytes, kind: ValueKind, where: str, name: str, value: str
+    ) -> ValuePin | None:
+        """The pin `value` does not match (the source gave the plan another value), or None."""
+        for pin in self.pins:
+            if pin.key == (kind, where, name):
+                if pins_match(pin.pin, value_pin(key, self.salt, kind, where, name, value)):
+                    return None
+                return pin
+        return None
 
 
 @dataclass

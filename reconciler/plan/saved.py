@@ -16,9 +16,9 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from reconciler.errors import StalePlanError
+from reconciler.errors import ReconcilerError, StalePlanError
 from reconciler.plan.fingerprint import KEY_ENV, pins_match
-from reconciler.plan.model import Action, Conflict, Plan
+from reconciler.plan.model import Action, Conflict, Plan, ValueKind, ValuePins
 
 REPLAN = "nothing was changed. Run `reconciler plan --out PLANFILE` again and review the new plan"
 
@@ -92,6 +92,21 @@ def check_values(saved: Plan, fresh: Plan) -> None:
                 f"source gives another value now, or {KEY_ENV} is not the key the plan was "
                 f"made with); {REPLAN}"
             )
+
+
+def pinned_value(
+    pins: ValuePins | None, key: bytes | None, kind: ValueKind, where: str, name: str, value: str
+) -> str:
+    """Apply reads each value again as it sends it: refused unless it is the one the plan
+    resolved (a value file edited while the plan was shown or checked)."""
+    if pins is not None and key is not None:
+        broken = pins.broken_by(key, kind, where, name, value)
+        if broken is not None:
+            raise ReconcilerError(
+                f"the value of {_short(broken.what)} changed after the plan read it, so it was "
+                "not sent; run plan again and review the new plan"
+            )
+    return value
 
 
 def check_pin_set(saved: Plan, fresh: Plan) -> None:

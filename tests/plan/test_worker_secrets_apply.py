@@ -142,3 +142,35 @@ def test_an_uploaded_worker_carries_its_new_values_and_the_record() -> None:
     assert parse_secrets_record(client.annotations[SECRETS_ANNOTATION]) == {
         n: _fp(n) for n in NAMES
     }
+
+
+def test_a_value_changed_after_the_plan_read_it_is_not_sent(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The applier reads values again; one that is not the plan's pinned value is refused."""
+    client = FakeClient()
+    declared = [desired_worker_secret("api", n) for n in NAMES]
+    desired = state(workers=[worker("api", "export default {}", secrets=declared)])
+    live = live_state(
+        workers=[worker("api", secrets=[live_worker_secret("api", n, value="old") for n in NAMES])]
+    )
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    changed = "a-value-edited-while-the-plan-was-shown-5e4d"
+    monkeypatch.setenv(env_name("api", "DB_URL"), changed)
+    report = asyncio.run(
+        Applier(cast(CloudflareClient, client), "acct", desired, live, KEY).run(plan)
+    )
+    outcomes = [(o.action.label, o.status) for o in report.outcomes]
+    assert outcomes == [
+        ("api/API_KEY", "done"),
+        ("api/DB_URL", "failed"),
+        ("api/TOKEN", "not_started"),
+    ]
+    assert ("PUT secret", "api", "DB_URL") not in client.calls
+    assert ("PATCH settings", "api") not in client.calls
+    [failed] = report.with_status("failed")
+    assert str(failed.error) == (
+        "the value of worker api's secret DB_URL changed after the plan read it, so it was not "
+        "sent; run plan again and review the new plan"
+    )
+    assert changed not in repr(report)
