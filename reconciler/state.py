@@ -15,13 +15,13 @@ from typing import Any, Literal, TypedDict
 
 from reconciler.empty import canonical
 from reconciler.errors import Location
-from reconciler.manifest.files import (
+from reconciler.file_policy import (
     MAX_SCRIPT_BYTES,
     SCRIPT_TOO_LARGE,
     FileRefusedError,
     read_manifest_file,
 )
-from reconciler.manifest.values import ValueSource
+from reconciler.values import ValueSource
 
 SCOPES: tuple[str, ...] = ("workers", "ai_gateway", "dex", "access", "containers", "websearch")
 WorkerFormat = Literal["module", "classic"]

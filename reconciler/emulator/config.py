@@ -15,8 +15,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reconciler.errors import ConfigError
-from reconciler.manifest.files import FileRefusedError, read_manifest_file
-from reconciler.manifest.yamlpos import load_documents
+from reconciler.file_policy import FileRefusedError, read_manifest_file
+from reconciler.yamlpos import load_documents
 
 DEFAULT_ACCOUNT_ID = "023e105f4ecef8ad9ca31a8372d0c353"
 DEFAULT_ACCOUNT_NAME = "Local Dev Account"

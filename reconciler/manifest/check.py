@@ -9,7 +9,7 @@ from pathlib import Path
 
 from reconciler.credentials import CREDENTIAL_VARS
 from reconciler.errors import Location, Problem, ValueSourceError
-from reconciler.manifest.files import (
+from reconciler.file_policy import (
     MAX_MANIFEST_BYTES,
     MAX_SCRIPT_BYTES,
     SCRIPT_TOO_LARGE,
@@ -18,11 +18,10 @@ from reconciler.manifest.files import (
 )
 from reconciler.manifest.loader import LoadedDocument
 from reconciler.manifest.models import ValueFrom
-from reconciler.manifest.sources import Resolution, Source
 from reconciler.manifest.sources.aws_secretsmanager import AwsSecretSource
 from reconciler.manifest.sources.command import CommandSource
 from reconciler.manifest.sources.sops import SopsSource, input_type
-from reconciler.manifest.values import ValueSource
+from reconciler.values import Resolution, Source, ValueSource
 
 _SOPS_TOO_LARGE = f"is larger than {MAX_MANIFEST_BYTES // (1024 * 1024)} MiB"
 

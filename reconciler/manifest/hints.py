@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel
 
 from reconciler.manifest.models import ManifestDocument
-from reconciler.manifest.yamlpos import PathKey
+from reconciler.yamlpos import PathKey
 
 # Examples for keys whose shape is not obvious from their name; others are built from the input.
 _EXAMPLES: dict[str, str] = {

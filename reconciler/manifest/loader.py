@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
 
 from reconciler.errors import Location, Problem
-from reconciler.manifest.files import MAX_MANIFEST_BYTES, FileRefusedError, read_manifest_file
+from reconciler.file_policy import MAX_MANIFEST_BYTES, FileRefusedError, read_manifest_file
 from reconciler.manifest.hints import SHAPES as _SHAPES
 from reconciler.manifest.hints import expected_shape, suggestion, unknown_key
 from reconciler.manifest.models import (
@@ -26,8 +26,8 @@ from reconciler.manifest.models import (
     StoreSpec,
     WorkerSpec,
 )
-from reconciler.manifest.yamlpos import PathKey, PositionedDocument, load_documents
 from reconciler.state import SCOPES
+from reconciler.yamlpos import PathKey, PositionedDocument, load_documents
 
 SUFFIXES = (".yaml", ".yml")
 

@@ -15,8 +15,8 @@ from reconciler.manifest.check import Checker
 from reconciler.manifest.facets import FACETS
 from reconciler.manifest.loader import LoadedDocument, discover, load_documents_from
 from reconciler.manifest.models import WorkerSpec
-from reconciler.manifest.sources import Resolution
 from reconciler.state import Secret, State, Store, Worker, WorkerParts
+from reconciler.values import Resolution
 
 
 @dataclass

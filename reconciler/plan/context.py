@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from reconciler.errors import ValueSourceError
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.fingerprint import value_pin
 from reconciler.plan.model import Action, Conflict, PlanOptions, Unmanaged, ValuePin
 from reconciler.state import State
+from reconciler.values import ValueSource
 
 REASON_PRUNE = "no longer declared; --prune deletes it"
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler import safewrite
 from reconciler.errors import ConfigError
-from reconciler.manifest.files import FileRefusedError, read_manifest_file
+from reconciler.file_policy import FileRefusedError, read_manifest_file
 from reconciler.plan.model import Plan
 from reconciler.plan.render_json import render_json
 

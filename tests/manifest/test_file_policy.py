@@ -1,4 +1,4 @@
-"""The one file policy (`reconciler/manifest/files.py`), checked again when a file is opened.
+"""The one file policy (`reconciler/file_policy.py`), checked again when a file is opened.
 
 The TOCTOU cases swap the file between the check and the open (by wrapping the step that
 opens), the way an attacker racing the run would, and expect a refusal, never the new target.
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import file_policy as files
 from reconciler.errors import ValueSourceError
-from reconciler.manifest import files
-from reconciler.manifest.files import FileRefusedError, read_manifest_file
-from reconciler.manifest.values import ValueSource
+from reconciler.file_policy import FileRefusedError, read_manifest_file
+from reconciler.values import ValueSource
 
 
 def _read(path: Path, root: Path | None, limit: int = 1000) -> bytes:

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest.files import MAX_MANIFEST_BYTES, MAX_SCRIPT_BYTES
-from reconciler.manifest.yamlpos import MAX_DEPTH, MAX_VALUES
+from reconciler.file_policy import MAX_MANIFEST_BYTES, MAX_SCRIPT_BYTES
+from reconciler.yamlpos import MAX_DEPTH, MAX_VALUES
 
 # Python, pydantic, PyYAML and click take about 250 MB of address space; a 3 GB read, or a
 # bomb's gigabytes, cannot fit in what is left.

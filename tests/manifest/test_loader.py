@@ -431,7 +431,7 @@ def test_a_loaded_manifest_set_holds_no_script_code(base: Write) -> None:
 
 
 def test_a_script_changed_after_loading_is_refused_at_upload(base: Write) -> None:
-    from reconciler.manifest.files import FileRefusedError
+    from reconciler.file_policy import FileRefusedError
 
     base("w.js", "export default {}\n")
     base("m.yaml", "workers:\n  - {name: a, script: w.js}\n")

@@ -10,10 +10,9 @@ import pytest
 
 from reconciler.errors import ManifestError, ValueSourceError
 from reconciler.manifest.merge import load_manifests, resolve_all
-from reconciler.manifest.sources import Resolution
 from reconciler.manifest.sources.command import CommandSource
 from reconciler.manifest.sources.program import run_program, stderr_excerpt
-from reconciler.manifest.values import ValueSource
+from reconciler.values import Resolution, ValueSource
 
 PY = sys.executable
 

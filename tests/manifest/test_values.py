@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ValueSourceError
-from reconciler.manifest.values import ValueSource
+from reconciler.values import ValueSource
 
 
 def test_env_and_file_values(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.fingerprint import fingerprint, worker_secret_fingerprint
 from reconciler.state import (
     Binding,
@@ -19,6 +18,7 @@ from reconciler.state import (
     WorkerSecret,
     script_digest,
 )
+from reconciler.values import ValueSource
 
 KEY = b"test-fingerprint-key"
 ACCOUNT = "0123456789abcdef0123456789abcdef"

@@ -9,10 +9,10 @@ import pytest
 
 from reconciler.errors import PlanConflictError
 from reconciler.manifest.merge import load_manifests
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
 from reconciler.state import State
+from reconciler.values import ValueSource
 
 from .conftest import (
     KEY,

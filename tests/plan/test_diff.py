@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import ConfigError
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.compare import field_changes
 from reconciler.plan.diff import KEY_CHANGED_WARNING, NO_KEY_WARNING, compute_plan
 from reconciler.plan.model import SENSITIVE, Change, Plan, PlanOptions
 from reconciler.state import State
+from reconciler.values import ValueSource
 
 from .conftest import (
     KEY,

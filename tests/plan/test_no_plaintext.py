@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.fingerprint import fingerprint, worker_secret_fingerprint
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.render_json import render_json
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
+from reconciler.values import ValueSource
 
 from .conftest import (
     KEY,

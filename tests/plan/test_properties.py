@@ -10,11 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import ConfigError
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import Action, Plan, PlanOptions
 from reconciler.plan.render_json import render_json
 from reconciler.state import Binding, Secret, State, Worker
+from reconciler.values import ValueSource
 
 from .conftest import KEY, desired_secret, live_secret, live_state, secret_binding, state, worker
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-from reconciler.manifest.files import MAX_VALUE_FILE_BYTES
+from reconciler.file_policy import MAX_VALUE_FILE_BYTES
 from reconciler.manifest.sources.program import run_program
 
 TIMEOUT_S = 30.0

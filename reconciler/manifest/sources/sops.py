@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ValueSourceError
-from reconciler.manifest.files import (
+from reconciler.file_policy import (
     MAX_MANIFEST_BYTES,
     FileRefusedError,
     read_manifest_file,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.manifest.values import ValueSource
 from reconciler.plan.context import Planning
 from reconciler.state import Worker
+from reconciler.values import ValueSource
 
 
 class PlanFacet:

@@ -8,13 +8,13 @@ compare fingerprints; changes show them as "(sensitive)".
 
 from __future__ import annotations
 
-from reconciler.manifest.values import ValueSource
 from reconciler.markers import secrets_record_fits
 from reconciler.plan.context import REASON_PRUNE, Planning
 from reconciler.plan.facets.base import PlanFacet
 from reconciler.plan.fingerprint import worker_secret_fingerprint
 from reconciler.plan.model import SENSITIVE, Action, ActionType, Change, ValuePin
 from reconciler.state import Worker, WorkerSecret
+from reconciler.values import ValueSource
 
 REASON_WORKER_SECRET_CHANGED = "the value changed: apply writes the new value"
 REASON_WORKER_SECRET_UNRECORDED = (

@@ -1,21 +1,32 @@
-"""Secret value sources. A value is read only when needed and never kept longer."""
+"""Secret value sources. A value is read only when needed and never kept longer.
+
+Part of the model: Desired secrets carry a `ValueSource`. The external sources themselves
+(sops, AWS, commands) are in `reconciler/manifest/sources/`, one module each; this module
+holds the interface they share (`Source`) and one run's cache of them (`Resolution`).
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
+from collections.abc import Hashable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 from reconciler.errors import Location, ValueSourceError
-from reconciler.manifest.files import (
+from reconciler.file_policy import (
     MAX_VALUE_BYTES,
     MAX_VALUE_FILE_BYTES,
     FileRefusedError,
     read_manifest_file,
 )
-from reconciler.manifest.sources import Resolution, Source
 
-__all__ = ["MAX_VALUE_BYTES", "ValueSource", "check_value"]
+__all__ = ["MAX_VALUE_BYTES", "Resolution", "Source", "ValueSource", "check_value"]
+
+CONCURRENCY = 8
 
 _TOO_LARGE = f"holds more than {MAX_VALUE_BYTES:,} bytes, the Secrets Store limit"
 
@@ -102,3 +113,75 @@ def _environ_bytes(name: str) -> bytes | None:
         return environb.get(os.fsencode(name))  # type: ignore[no-any-return]
     except UnicodeError:
         return None
+
+
+class Source(Protocol):
+    """One external value source of one secret (frozen, hashable)."""
+
+    def describe(self) -> str:
+        """What the source is, for messages: "sops file x.enc.yaml, key a.b". Never a value."""
+        ...
+
+    def load_key(self) -> Hashable:
+        """Sources with the same key share one load per run."""
+        ...
+
+    def load(self, masks: frozenset[str]) -> Any:
+        """The slow part; raises ValueSourceError naming the source (never a value), with
+        any program output masked with `masks` (the values resolved so far)."""
+        ...
+
+    def pick(self, loaded: Any) -> bytes:
+        """This secret's value out of what `load` returned; raises ValueSourceError."""
+        ...
+
+
+class Resolution:
+    """One run's resolved sources: loaded once each, kept only in memory for the run."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key_locks: dict[Hashable, threading.Lock] = {}
+        self._loaded: dict[Hashable, tuple[Any, ValueSourceError | None]] = {}
+        self._values: set[str] = set()
+        self.loads = 0  # how many loads ran (tests: a no-change plan loads nothing it need not)
+
+    def masks(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(self._values)
+
+    def remember(self, value: str) -> None:
+        with self._lock:
+            self._values.add(value)
+
+    def _load(self, source: Source) -> Any:
+        key = source.load_key()
+        with self._lock:
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        with key_lock:
+            if key not in self._loaded:
+                with self._lock:
+                    self.loads += 1
+                try:
+                    self._loaded[key] = (source.load(self.masks()), None)
+                except ValueSourceError as exc:
+                    self._loaded[key] = (None, exc)
+            loaded, error = self._loaded[key]
+        if error is not None:
+            raise ValueSourceError(str(error))
+        return loaded
+
+    def raw(self, source: Source) -> bytes:
+        return source.pick(self._load(source))
+
+    def prefetch(self, sources: Iterable[Source]) -> None:
+        """Load every distinct source concurrently; errors wait for the secret that asks."""
+        distinct = {s.load_key(): s for s in sources}
+        if len(distinct) < 2:
+            return
+        with ThreadPoolExecutor(max_workers=min(CONCURRENCY, len(distinct))) as pool:
+            list(pool.map(self._load_quietly, distinct.values()))
+
+    def _load_quietly(self, source: Source) -> None:
+        with contextlib.suppress(ValueSourceError):
+            self._load(source)
