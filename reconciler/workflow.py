@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler import local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
@@ -28,6 +28,9 @@ from reconciler.plan.fingerprint import load_key
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.saved import check_saved_plan, check_stale
 from reconciler.state import State
+
+if TYPE_CHECKING:
+    from reconciler.export import Export
 
 MAX_STORES_VAR = "RECONCILER_MAX_STORES"
 
@@ -191,3 +194,12 @@ async def open_session(
                 env_account=os.environ.get(ACCOUNT_VAR),
             )
         yield Session(client, account, connection)
+
+
+async def export_live(connection: Connection) -> Export:
+    """Read the account and turn it into manifests (`reconciler export`, the MCP export tool)."""
+    # Imported here: only export needs it (start-up of every other command).
+    from reconciler.export import export_account
+
+    async with open_session(connection, None) as session:
+        return await export_account(session.client, session.account, await session.read())

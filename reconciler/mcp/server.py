@@ -20,7 +20,6 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from reconciler import __version__
-from reconciler.cli import error_sentence
 from reconciler.errors import ManifestError, ReconcilerError, StalePlanError
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.mcp.guide import GUIDE
@@ -33,6 +32,7 @@ from reconciler.mcp.results import (
     ValidateResult,
 )
 from reconciler.mcp.tools import ServerConfig, Tools
+from reconciler.sentences import error_sentence
 from reconciler.untrusted import printable
 
 log = logging.getLogger(__name__)

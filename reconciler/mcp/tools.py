@@ -18,7 +18,6 @@ from typing import Any
 from rich.console import Console
 
 from reconciler.apply import ApplyReport, SecretUpdate
-from reconciler.cli import error_sentence, report_lines, valid_summary
 from reconciler.errors import (
     EXIT_CHANGES,
     EXIT_CONFLICTS,
@@ -27,7 +26,6 @@ from reconciler.errors import (
     ConfigError,
     ManifestError,
 )
-from reconciler.export import export_account
 from reconciler.manifest.merge import ManifestSet, load_manifests
 from reconciler.mcp.plans import PlanBook, ShownPlan
 from reconciler.mcp.results import (
@@ -44,7 +42,8 @@ from reconciler.mcp.results import (
 from reconciler.mcp.workspace import confine, relative
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.render_text import render_text
-from reconciler.workflow import Connection, open_session
+from reconciler.sentences import error_sentence, report_lines, valid_summary
+from reconciler.workflow import Connection, export_live, open_session
 
 TEXT_WIDTH = 100
 _CODE = re.compile(r"(?<![\d.])(\d{4,5})(?![\d.])")
@@ -172,8 +171,7 @@ class Tools:
             raise ConfigError(f"{relative(target, root)} exists and is not a directory")
         # Under --local: the account of the server's manifests (as `reconciler export --local`).
         connection = self.connection(self.manifest_paths(None), None)
-        async with open_session(connection, None) as session:
-            result = await export_account(session.client, session.account, await session.read())
+        result = await export_live(connection)
         written = result.write(target, force=force)
         return ExportResult(
             account_id=result.account_id,

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from reconciler.apply import Applier, ApplyReport, Outcome
-from reconciler.cli import _report
+from reconciler.cli.apply_command import _report
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import Backoff, ClientConfig
 from reconciler.cloudflare.reader import read_live

@@ -16,11 +16,12 @@ import pytest
 from rich.console import Console
 
 from reconciler.apply import Outcome
-from reconciler.cli import _progress, error_sentence
+from reconciler.cli.apply_command import _progress
 from reconciler.errors import ApiError
 from reconciler.plan.model import Action, Change, Conflict, Plan, Unmanaged
 from reconciler.plan.render_markdown import render_markdown
 from reconciler.plan.render_text import render_text
+from reconciler.sentences import error_sentence
 from reconciler.untrusted import UntrustedFormatter, printable
 
 FENCE = "hi\n```\n</details>\n\n<details><summary>nothing to see</summary>\n\n| a | b |\n"
