@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from reconciler.errors import Location, Problem
-from reconciler.manifest.yaml_errors import explain
+from reconciler.yaml_errors import explain
 
 PathKey = tuple[str | int, ...]
 # libyaml composes about 5x faster (a 500-worker manifest: 0.28 s -> 0.05 s); same nodes and marks.

@@ -18,16 +18,18 @@ EMULATOR = "reconciler.emulator"
 
 # The layer order, written once: lowest first.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # words, errors, markers, the file policy, value sources, the YAML reader: for everyone
+    # words, errors, markers, empty forms, the file policy, value sources, the YAML reader
     (
         "reconciler",
         "reconciler.errors",
         "reconciler.words",
         "reconciler.markers",
+        "reconciler.empty",
         "reconciler.file_policy",
         "reconciler.values",
         "reconciler.facets",
         "reconciler.yamlpos",
+        "reconciler.yaml_errors",
     ),
     # the shared model both sides load into
     ("reconciler.state",),
