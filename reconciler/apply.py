@@ -7,7 +7,8 @@ running actions finish, and the report lists done / failed / not started.
 
 A Worker facet with actions of its own kind (script secrets) carries them out in its
 step (`apply_steps/`): one worker's actions of a group run one after the other, the
-last one finishes them, and the step may add to the worker's upload.
+last one finishes them, and the step may add to the worker's upload. Secrets Store
+secrets are written by `apply_secrets.py`; stores and worker uploads here.
 """
 
 from __future__ import annotations
@@ -18,9 +19,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import groupby
-from typing import Literal, NoReturn
+from typing import Literal
 
 from reconciler.apply_guard import refuse_unsafe
+from reconciler.apply_secrets import (
+    RECREATE_PAUSE_S,
+    REPLACE_CALLS,
+    SecretAbsentError,
+    SecretUpdate,
+    SecretWrites,
+)
 from reconciler.apply_steps import STEPS
 from reconciler.apply_steps.base import ApplyStep, UploadExtras
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
@@ -28,26 +36,15 @@ from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import code_tag, tags_to_write
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
-from reconciler.markers import format_comment, parse_comment
-from reconciler.plan.fingerprint import marked_comment
-from reconciler.plan.model import Action, Plan, ValuePins
+from reconciler.markers import parse_comment
+from reconciler.plan.model import Action, Plan
 from reconciler.plan.order import action_rank
-from reconciler.plan.saved import pinned_value
-from reconciler.state import Secret, State
+from reconciler.state import State
+
+__all__ = ["Applier", "ApplyReport", "Outcome", "SecretUpdate", "apply_plan"]
 
 log = logging.getLogger("reconciler.apply")
-SecretUpdate = Literal["replace", "patch"]
-NOTE_PATCHED = "value written by PATCH (same id)"
-NOTE_PATCH_REFUSED = (
-    "PATCH with the value was refused (code 1001): deleted and recreated instead (new id)"
-)
-NOTE_UPDATE_REFUSED = "PATCH was refused (code 1001): deleted and recreated instead (new id)"
 Status = Literal["done", "failed", "not_started"]
-# A recreate right after a delete may meet the name still being released.
-RECREATE_ATTEMPTS = 3
-RECREATE_PAUSE_S = 1.0
-# A replace as one limiter unit: the delete, the create and the create's first retry.
-REPLACE_CALLS = 3
 
 
 @dataclass
@@ -79,13 +76,6 @@ class ApplyReport:
         return [o.action.label for o in self.outcomes if o.secret_absent]
 
 
-class _SecretAbsentError(ReconcilerError):
-    def __init__(self, cause: ReconcilerError, *, confirmed: bool) -> None:
-        self.cause = cause
-        self.confirmed = confirmed
-        super().__init__(str(cause))
-
-
 @dataclass
 class Applier:
     client: CloudflareClient
@@ -98,21 +88,31 @@ class Applier:
     recreate_pause_s: float = RECREATE_PAUSE_S
     _store_ids: dict[str, str] = field(default_factory=dict)
     _stop: bool = False
-    # Secrets deleted for replacement and not yet recreated: absent right now.
-    _absent_now: set[str] = field(default_factory=set)
+    # The Secrets Store secret actions (`apply_secrets.py`).
+    _secrets: SecretWrites = field(init=False)
     # What uploads and deletes taught us, so the next plan skips re-reading those workers.
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
     # Each facet's own kind of action (`apply_steps/`), made for this run.
     _steps: dict[str, ApplyStep] = field(default_factory=dict)
-    # The plan's pins of the values it resolved: a value read again here must match.
-    _pins: ValuePins | None = None
+
+    def __post_init__(self) -> None:
+        self._secrets = SecretWrites(
+            self.client,
+            self.account,
+            self.desired,
+            self.live,
+            self.fingerprint_key,
+            self.secret_update,
+            self.recreate_pause_s,
+            self._store_id,
+        )
 
     def forget_cached(self, worker: str) -> None:
         self._cache_changes[worker] = None
 
     async def run(self, plan: Plan) -> ApplyReport:
         refuse_unsafe(plan, self.desired, self.live)
-        self._pins = plan.value_pins
+        self._secrets.pins = plan.value_pins
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
         self._steps = {step.kind: step(self, plan) for step in STEPS}
         report = ApplyReport()
@@ -169,7 +169,7 @@ class Applier:
                 if record:
                     await self._steps[action.kind].finish(action)
                 outcome = Outcome(action, "done", note=note)
-            except _SecretAbsentError as exc:
+            except SecretAbsentError as exc:
                 outcome = Outcome(
                     action, "failed", exc.cause, secret_absent=True, absent_confirmed=exc.confirmed
                 )
@@ -179,7 +179,7 @@ class Applier:
                 # Interrupted (Ctrl-C): the report lists it as failed (its outcome is unknown),
                 # and a secret caught between delete and create must be named (unconfirmed:
                 # the create may have reached the API).
-                absent = action.label in self._absent_now
+                absent = action.label in self._secrets.absent_now
                 interrupted = ReconcilerError(
                     "interrupted between the delete and the create"
                     if absent
@@ -210,7 +210,7 @@ class Applier:
     async def _execute(self, action: Action) -> str:
         """Carry out one action; returns a note when how it was done differs from the plan."""
         if action.kind == "secret":
-            return await self._secret(action)
+            return await self._secrets.run(action)
         if action.kind == "store":
             await self._store(action)
         elif action.kind in self._steps:
@@ -260,140 +260,6 @@ class Applier:
         return store_id
 
     # --- secrets ---------------------------------------------------------
-
-    async def _secret(self, action: Action) -> str:
-        assert action.store is not None
-        key = (action.store, action.name)
-        live = self.live.secrets.get(key)
-        store_id = self._store_id(action.store)
-        if action.action == "delete":
-            assert live is not None and live.id is not None
-            await self.client.delete_secret(self.account, store_id, live.id)
-            return ""
-        desired = self.desired.secrets[key]
-        if action.action == "create" or live is None or live.id is None:
-            await self._create_secret(store_id, desired)
-        elif action.action == "update":
-            return await self._update_secret(store_id, desired, live)
-        elif self.secret_update == "patch":  # replace, adopt: the value must be (re)written
-            if await self._patch_value(store_id, desired, live):
-                return NOTE_PATCHED
-            await self._recreate(store_id, desired, live.id)
-            return NOTE_PATCH_REFUSED
-        else:
-            await self._recreate(store_id, desired, live.id)
-        return ""
-
-    def _comment_and_value(self, secret: Secret) -> tuple[str, str]:
-        assert secret.value_from is not None
-        value = pinned_value(
-            self._pins,
-            self.fingerprint_key,
-            "secret",
-            secret.store,
-            secret.name,
-            secret.value_from.read(),
-        )
-        comment = marked_comment(
-            self.fingerprint_key, secret.store, secret.name, secret.comment, value
-        )
-        return comment, value
-
-    async def _create_secret(
-        self,
-        store_id: str,
-        secret: Secret,
-        prepared: tuple[str, str] | None = None,
-        replacing: str | None = None,
-    ) -> None:
-        comment, value = prepared or self._comment_and_value(secret)
-        await self.client.create_secret(
-            self.account,
-            store_id,
-            name=secret.name,
-            value=value,
-            scopes=secret.scopes,
-            comment=comment,
-            replacing=replacing,
-        )
-
-    async def _update_secret(self, store_id: str, desired: Secret, live: Secret) -> str:
-        """Comment/scopes by PATCH without value or name; on 1001, delete then recreate."""
-        assert live.id is not None
-        # The value does not change here, so the recorded fingerprint stays as it is: a
-        # fingerprint of the manifest's value now would claim a value nobody wrote.
-        comment = format_comment(desired.comment, live.fingerprint)
-        try:
-            await self.client.patch_secret(
-                self.account, store_id, live.id, comment=comment, scopes=desired.scopes
-            )
-        except ApiError as exc:
-            if not exc.has_code(1001):
-                raise
-            await self._recreate(store_id, desired, live.id)
-            return NOTE_UPDATE_REFUSED
-        return ""
-
-    async def _patch_value(self, store_id: str, desired: Secret, live: Secret) -> bool:
-        """Opt-in: PATCH with the value; False when the API refuses it (1001)."""
-        assert live.id is not None
-        comment, value = self._comment_and_value(desired)
-        try:
-            await self.client.patch_secret(
-                self.account,
-                store_id,
-                live.id,
-                comment=comment,
-                scopes=desired.scopes,
-                value=value,
-            )
-        except ApiError as exc:
-            if exc.has_code(1001):
-                return False
-            raise
-        return True
-
-    async def _recreate(self, store_id: str, desired: Secret, live_id: str) -> None:
-        """Delete then create, back to back; a failed recreate is retried, then reported loudly."""
-        prepared = self._comment_and_value(desired)  # read the value before deleting anything
-        label = f"{desired.store}/{desired.name}"
-        # Budget and a slot for the whole replace are taken before the delete is sent, so
-        # the limiter never holds the create back while the secret is absent.
-        async with self.client.unit(REPLACE_CALLS):
-            await self.client.delete_secret(self.account, store_id, live_id)
-            self._absent_now.add(label)
-            for attempt in range(RECREATE_ATTEMPTS):
-                try:
-                    await self._create_secret(store_id, desired, prepared, replacing=live_id)
-                    self._absent_now.discard(label)
-                    return
-                except ReconcilerError as exc:
-                    if attempt == RECREATE_ATTEMPTS - 1:
-                        await self._raise_absent_or_present(store_id, desired, live_id, exc)
-                    await asyncio.sleep(self.recreate_pause_s * (attempt + 1))
-
-    async def _raise_absent_or_present(
-        self, store_id: str, desired: Secret, live_id: str, cause: ReconcilerError
-    ) -> NoReturn:
-        """Say ABSENT only when a fresh read of the account confirms it.
-
-        Another apply running at the same time may have recreated the secret (our create
-        then fails on the name): it is not absent, and saying so would be a false alarm.
-        """
-        label = f"{desired.store}/{desired.name}"
-        try:
-            present = await self.client.find_secret(
-                self.account, store_id, desired.name, excluding=live_id
-            )
-        except ReconcilerError:
-            raise _SecretAbsentError(cause, confirmed=False) from None
-        if present is None:
-            raise _SecretAbsentError(cause, confirmed=True)
-        self._absent_now.discard(label)
-        raise ReconcilerError(
-            f"{cause}; a secret {label} exists in the account now (id {present.id}, written "
-            "by another run?), so it is not absent: run `reconciler plan` to check it"
-        ) from None
 
     # --- workers ---------------------------------------------------------
 

@@ -39,6 +39,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "reconciler.apply",
         "reconciler.apply_guard",
+        "reconciler.apply_secrets",
         "reconciler.apply_steps",
         "reconciler.export",
         "reconciler.export_facets",
