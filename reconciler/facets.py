@@ -19,7 +19,7 @@ against this list, and the import-layer test keeps each part in its layer):
   a warning for anything the manifest format cannot hold.
 
 The emulator is its own tower (one module per endpoint), untouched by this list.
-docs/facets.md walks through adding one.
+docs/facets.md walks through adding one; docs/layout.md shows the layers.
 """
 
 from __future__ import annotations
