@@ -18,13 +18,17 @@ EMULATOR = "reconciler.emulator"
 
 # The layer order, written once: lowest first.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    # words, errors, markers, empty forms, the file policy, value sources, the YAML reader
+    # words, errors, markers, empty forms, untrusted text, safe writes, credential names,
+    # the file policy, value sources, the YAML reader
     (
         "reconciler",
         "reconciler.errors",
         "reconciler.words",
         "reconciler.markers",
         "reconciler.empty",
+        "reconciler.untrusted",
+        "reconciler.safewrite",
+        "reconciler.credentials",
         "reconciler.file_policy",
         "reconciler.values",
         "reconciler.facets",
