@@ -1,0 +1,359 @@
+"""Property (issue 21, part 1): apply random manifests, then plan: the plan is empty.
+
+Every field of stores, secrets and Workers is drawn with and without its optional keys, and
+with each empty spelling a manifest allows. Each example applies one or two manifest sets in
+turn to a served emulator (so a field also goes from set to unset and back); after each apply
+the CLI's plan is empty, and so is a plan of the same account read through a transport that
+respells every empty field of the API's answers (absent, null, or its own empty form), as a
+real account may; and the account holds what was declared, so no real change (a json
+binding's `{}` becoming `[]`, applied last) was compared away. CI runs it again under each
+emulator switch (`.ci/run`); about 20 s a pass here.
+
+Extending it: each optional Worker key has one strategy in `WORKER_KEYS`, each binding type
+one in `BINDINGS`. A key or binding type the manifest format gains without a strategy here
+fails `test_the_generator_covers_every_manifest_key`: add one `@worker_key(KEY)` or
+`@binding(TYPE)` function that draws the key's value (or `ABSENT`), and the property covers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+import random
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.config import ClientConfig
+from reconciler.cloudflare.reader import read_live
+from reconciler.empty import canonical
+from reconciler.emulator.config import (
+    DEFAULT_ACCOUNT_ID,
+    DEFAULT_TOKEN,
+    AccountConfig,
+    EmulatorConfig,
+)
+from reconciler.manifest.merge import load_manifests
+from reconciler.manifest.models import BINDING_TYPES, SecretSpec, StoreSpec, WorkerSpec
+from reconciler.plan.diff import compute_plan
+from reconciler.plan.model import PlanOptions
+from tests.e2e.conftest import FINGERPRINT_KEY, Env, start_env
+
+ABSENT = object()  # a strategy's way to say "leave the key out of the manifest"
+STORES = ["main", "second"]
+SECRETS = ["API_KEY", "TOKEN", "HMAC"]
+WORKERS = ["legacy", "api", "edge"]
+SCOPES = ["workers", "ai_gateway", "dex", "access", "containers", "websearch"]
+MAX_STORES = ("--max-stores", "2")
+text = st.text(alphabet="ab \n'\"{}:#-é", max_size=10)
+# JSON data as a json binding carries it: empties (each a different value for the Worker),
+# nesting, numbers, strings that look odd.
+json_values = st.sampled_from([{}, [], "", None, 0, False, {"a": ""}, [None]]) | st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.sampled_from([0.5, -2.25])
+    | text,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner, max_size=3),
+    max_leaves=6,
+)  # fmt: skip
+BINDING_NAMES = ["A", "B", "C", "D"]
+
+
+@dataclass
+class Worker:
+    """What a Worker's key strategies may depend on: its code and the account's secrets."""
+
+    name: str
+    module: bool
+    bindable: list[dict[str, Any]]
+    # Each binding name has one type per example, so a second manifest set changes the
+    # same binding's value (a json {} becoming [] must be applied, not compared away).
+    kinds: dict[str, str]
+    files: dict[str, str] = field(default_factory=dict)
+
+
+# -- one strategy per optional Worker key ----------------------------------------------------
+
+WORKER_KEYS: dict[str, Callable[[Worker], st.SearchStrategy[Any]]] = {}
+
+
+def worker_key(key: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        WORKER_KEYS[key] = func
+        return func
+
+    return register
+
+
+@worker_key("format")
+def _format(w: Worker) -> st.SearchStrategy[Any]:
+    return st.sampled_from([ABSENT, "auto", "module" if w.module else "classic"])
+
+
+@worker_key("compatibility_date")
+def _compatibility_date(w: Worker) -> st.SearchStrategy[Any]:
+    return st.sampled_from([ABSENT, "2024-09-23", "2025-01-01"])
+
+
+@worker_key("compatibility_flags")
+def _compatibility_flags(w: Worker) -> st.SearchStrategy[Any]:
+    flags = ["nodejs_compat", "streams_enable_constructors"]
+    return st.just(ABSENT) | st.lists(st.sampled_from(flags), max_size=2, unique=True)
+
+
+@worker_key("modules")
+def _modules(w: Worker) -> st.SearchStrategy[Any]:
+    if not w.module:
+        return st.sampled_from([ABSENT, []])
+    w.files["lib/util.js"] = "export const util = 1\n"
+    return st.sampled_from([ABSENT, [], ["lib/util.js"]])
+
+
+@worker_key("bindings")
+def _bindings(w: Worker) -> st.SearchStrategy[Any]:
+    names = st.lists(st.sampled_from(BINDING_NAMES), max_size=4, unique=True)
+
+    @st.composite
+    def draw_bindings(draw: st.DrawFn) -> list[dict[str, Any]]:
+        out = []
+        for name in draw(names):
+            kind = w.kinds[name]
+            if kind == "secrets_store_secret" and not w.bindable:
+                kind = "json"
+            out.append({"type": kind, "name": name, **draw(BINDINGS[kind](w, name))})
+        return out
+
+    return st.just(ABSENT) | draw_bindings()
+
+
+# -- one strategy per binding type: the binding's keys besides `type` and `name` --------------
+
+BINDINGS: dict[str, Callable[[Worker, str], st.SearchStrategy[dict[str, Any]]]] = {}
+
+
+def binding(type_: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        BINDINGS[type_] = func
+        return func
+
+    return register
+
+
+@binding("plain_text")
+def _plain_text(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda t: {"text": t}, text)
+
+
+@binding("json")
+def _json(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda v: {"json": v}, json_values)
+
+
+@binding("kv_namespace")
+def _kv_namespace(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.builds(lambda i: {"namespace_id": i}, st.sampled_from(["0f" * 16, "a1" * 16]))
+
+
+@binding("secrets_store_secret")
+def _secrets_store_secret(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+    return st.sampled_from([{"store": s["store"], "secret": s["name"]} for s in w.bindable])
+
+
+@binding("secret_text")
+def _secret_text(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+    @st.composite
+    def draw(draw: st.DrawFn) -> dict[str, Any]:
+        path = f"values/{w.name}-{name}"
+        w.files[path] = draw(st.text(alphabet="0123456789abcdef", min_size=1, max_size=8))
+        return {"value_from": {"file": path}}
+
+    return draw()
+
+
+# -- manifests ------------------------------------------------------------------------------
+
+
+@st.composite
+def manifest_sets(draw: st.DrawFn, kinds: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """(the manifest document, the files it names by relative path)."""
+    files: dict[str, str] = {}
+    stores = draw(st.lists(st.sampled_from(STORES), min_size=1, max_size=2, unique=True))
+    secrets = []
+    for name in draw(st.lists(st.sampled_from(SECRETS), max_size=3, unique=True)):
+        secret: dict[str, Any] = {
+            "name": name,
+            "store": draw(st.sampled_from(stores)),
+            "scopes": draw(st.lists(st.sampled_from(SCOPES), min_size=1, max_size=3, unique=True)),
+            "value_from": {"file": f"values/{name}"},
+        }
+        comment = draw(st.sampled_from([ABSENT, "", "rotated monthly", "a |\nblock\n", "  "]))
+        if comment is not ABSENT:
+            secret["comment"] = comment
+        files[f"values/{name}"] = draw(st.text(alphabet="0123456789abcdef", min_size=1, max_size=8))
+        secrets.append(secret)
+    bindable = [s for s in secrets if "workers" in s["scopes"]]
+    workers = []
+    for name in draw(st.lists(st.sampled_from(WORKERS), max_size=2, unique=True)):
+        w = Worker(name, module=draw(st.booleans()), bindable=bindable, kinds=kinds)
+        body = draw(st.sampled_from(["", "hello", "a'b"]))
+        code = (
+            f"export default {{ fetch() {{ return new Response({body!r}) }} }}\n"
+            if w.module
+            else f"addEventListener('fetch', e => e.respondWith(new Response({body!r})))\n"
+        )
+        entry: dict[str, Any] = {"name": name, "script": f"workers/{name}.js"}
+        w.files[entry["script"]] = code
+        for key, strategy in WORKER_KEYS.items():
+            value = draw(strategy(w))
+            if value is not ABSENT:
+                entry[key] = value
+        files.update(w.files)
+        workers.append(entry)
+    doc: dict[str, Any] = {"stores": [{"name": n} for n in stores]}
+    # The sections themselves are optional keys too: left out, or present and empty.
+    for key, items in (("secrets", secrets), ("workers", workers)):
+        if items or draw(st.booleans()):
+            doc[key] = items
+    return doc, files
+
+
+def _write(root: Path, doc: dict[str, Any], files: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    for relative, content in files.items():
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        (root / relative).write_text(content)
+    (root / "m.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True))
+    return root
+
+
+# -- the API's other spellings of empty -----------------------------------------------------
+
+
+class Respelling(httpx.AsyncBaseTransport):
+    """Answers as a real account may spell them: every empty field of a JSON result
+    becomes absent, null or its own empty form at random. A json binding's `json` is
+    the user's data and is left alone."""
+
+    def __init__(self, seed: int) -> None:
+        self._inner = httpx.AsyncHTTPTransport()
+        self._random = random.Random(seed)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        if request.method != "GET" or "json" not in response.headers.get("content-type", ""):
+            return response
+        body = json.loads(await response.aread())
+        if isinstance(body, dict) and body.get("success"):
+            body["result"] = self._items(body.get("result"))
+        headers = [(k, v) for k, v in response.headers.items() if k != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, json=body)
+
+    def _items(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self._items(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out = {}
+        for key, item in value.items():
+            if key != "json" and (item is None or item in ("", [], {})):
+                spelling = self._random.choice(["absent", None, item])
+                if spelling != "absent":
+                    out[key] = spelling
+            else:
+                out[key] = item if key == "json" else self._items(item)
+        return out
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _respelled_plan(env: Env, manifests: Path, seed: int) -> list[Any]:
+    config = ClientConfig(
+        token=DEFAULT_TOKEN, base_url=env.server.base_url, transport=Respelling(seed)
+    )
+    async with CloudflareClient(config) as client:
+        live = await read_live(client, DEFAULT_ACCOUNT_ID, max_stores=2)
+    plan = compute_plan(
+        load_manifests([manifests]).state,
+        live,
+        options=PlanOptions(),
+        fingerprint_key=FINGERPRINT_KEY.encode(),
+    )
+    return [(a.action, a.kind, a.name, a.changes) for a in plan.actions]
+
+
+def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
+    """The empty plan hides no real difference: the account holds each Worker's declared
+    date, flags and bindings, a json binding's value exactly (`{}` is not `[]` is not `""`)."""
+    scripts = {s["id"]: s["settings"] for s in env.inspect("state")["scripts"]}
+    for entry in doc.get("workers", []):
+        live = scripts[entry["name"]]
+        for key in ("compatibility_date", "compatibility_flags"):
+            assert canonical(live[key]) == canonical(entry.get(key)), (key, live[key])
+        declared = {
+            b["name"]: {k: v for k, v in b.items() if k not in ("store", "secret", "value_from")}
+            for b in entry.get("bindings", [])
+        }
+        held = {
+            b["name"]: {k: v for k, v in b.items() if k not in ("store_id", "secret_name")}
+            for b in live["bindings"]
+        }
+        assert json.dumps(held, sort_keys=True) == json.dumps(declared, sort_keys=True)
+
+
+# -- the properties ---------------------------------------------------------------------------
+
+
+def test_the_generator_covers_every_manifest_key() -> None:
+    """A new manifest key or binding type needs its strategy above (see the module doc)."""
+    assert set(WORKER_KEYS) == set(WorkerSpec.model_fields) - {"name", "script"}
+    assert set(BINDINGS) == set(BINDING_TYPES)
+    assert set(StoreSpec.model_fields) == {"name"}
+    assert set(SecretSpec.model_fields) == {"name", "store", "value_from", "scopes", "comment"}
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    kinds=st.fixed_dictionaries({n: st.sampled_from(sorted(BINDINGS)) for n in BINDING_NAMES}),
+    data=st.data(),
+    seed=st.integers(0, 2**32),
+)
+def test_apply_then_plan_is_empty_however_empties_are_spelled(
+    kinds: dict[str, str], data: st.DataObject, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sets = data.draw(st.lists(manifest_sets(kinds), min_size=1, max_size=2), label="sets")
+    # Then only json values change (often one empty for another): applied, not compared away.
+    doc, files = copy.deepcopy(sets[-1])
+    json_bindings = [b for w in doc.get("workers", []) for b in w.get("bindings", [])]
+    json_bindings = [b for b in json_bindings if b["type"] == "json"]
+    for b in json_bindings:
+        b["json"] = data.draw(json_values, label=f"json {b['name']}")
+    if json_bindings:
+        sets.append((doc, files))
+    config = EmulatorConfig(accounts=[AccountConfig(id=DEFAULT_ACCOUNT_ID, max_stores=2)])
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for env in start_env(config, root, monkeypatch):
+            for i, (doc, files) in enumerate(sets):
+                manifests = str(_write(root / f"set{i}", doc, files))
+                applied = env.run("apply", manifests, "--auto-approve", "--prune", *MAX_STORES)
+                assert applied.exit_code == 0, applied.output
+                plan = env.run(
+                    "plan", manifests, "--detailed-exitcode", "--format", "json", *MAX_STORES
+                )
+                assert plan.exit_code == 0, plan.output
+                assert json.loads(plan.output)["actions"] == []
+                assert asyncio.run(_respelled_plan(env, Path(manifests), seed)) == []
+                _holds_what_was_declared(env, doc)
