@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
@@ -143,6 +144,68 @@ class WorkerSecret:
     location: Location | None = field(default=None, compare=False)
 
 
+_PATTERN_HOST = re.compile(r"^(\*\.?)?([a-z0-9*]([a-z0-9*-]*[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
+
+
+def normal_cron(value: str) -> str:
+    """A cron as compared: fields separated by one space (the API's spelling of spacing)."""
+    return " ".join(value.split())
+
+
+def pattern_host(pattern: str) -> str | None:
+    """The hostname a route pattern names, wildcard prefix removed; None if it names none."""
+    rest = re.sub(r"^https?://", "", pattern, flags=re.IGNORECASE)
+    host = rest.split("/", 1)[0].lower()
+    if not _PATTERN_HOST.match(host):
+        return None
+    return host.lstrip("*").lstrip(".")
+
+
+def in_zone(host: str, zone: str) -> bool:
+    return host == zone or host.endswith("." + zone)
+
+
+@dataclass(frozen=True)
+class RouteSpec:
+    """A route a manifest declares for its worker: the pattern and its zone, by name or id."""
+
+    pattern: str
+    zone: str | None = None
+    zone_id: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class DomainSpec:
+    """A custom domain a manifest declares for its worker, in a zone named by name or id."""
+
+    hostname: str
+    zone: str | None = None
+    zone_id: str | None = None
+    location: Location | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class LiveRoute:
+    """A Worker route of a zone as the API lists it (`script` None: a route running none)."""
+
+    id: str
+    zone_id: str
+    pattern: str
+    script: str | None
+
+
+@dataclass(frozen=True)
+class LiveDomain:
+    """A Workers Custom Domain of the account as the API lists it."""
+
+    id: str
+    hostname: str
+    zone_id: str
+    zone_name: str
+    service: str
+
+
 @dataclass(frozen=True)
 class Worker:
     name: str
@@ -162,6 +225,13 @@ class Worker:
     location: Location | None = field(default=None, compare=False)
     # Live only: the script's tags, ours and others' (others' are kept on upload).
     tags: tuple[str, ...] = field(default=(), compare=False)
+    # Triggers and reachability. None: the manifest leaves the key out, so it is not managed
+    # (and live, not read). Desired crons are normalised (single spaces), in manifest order.
+    crons: tuple[str, ...] | None = None
+    routes: tuple[RouteSpec, ...] | None = None  # desired only; live routes are on State
+    domains: tuple[DomainSpec, ...] | None = None  # desired only; live domains are on State
+    workers_dev: bool | None = None
+    preview_urls: bool | None = None
 
 
 class WorkerParts(TypedDict, total=False):
@@ -175,6 +245,11 @@ class WorkerParts(TypedDict, total=False):
     compatibility_flags: tuple[str, ...]
     bindings: tuple[Binding, ...]
     secrets: tuple[WorkerSecret, ...]
+    crons: tuple[str, ...] | None
+    routes: tuple[RouteSpec, ...] | None
+    domains: tuple[DomainSpec, ...] | None
+    workers_dev: bool | None
+    preview_urls: bool | None
 
 
 @dataclass
@@ -189,6 +264,12 @@ class State:
     max_stores: int | None = None
     # Live only: how many secrets the account may hold (GET secrets_store/quota).
     secret_quota: int | None = None
+    # Live only, read when a manifest needs them: zone ids by name (None: no such zone of
+    # the account), the routes of every zone read (by zone id), and the account's custom
+    # domains (None: not read).
+    zones: dict[str, str | None] = field(default_factory=dict)
+    routes: dict[str, tuple[LiveRoute, ...]] = field(default_factory=dict)
+    domains: tuple[LiveDomain, ...] | None = None
 
     def secrets_in(self, store: str) -> list[Secret]:
         return [s for s in self.secrets.values() if s.store == store]
@@ -217,9 +298,21 @@ class State:
                     list(w.compatibility_flags),
                     [canonical(b.to_dict()) for b in w.bindings],
                     [[s.name, s.fingerprint] for s in w.secrets],
+                    list(w.crons) if w.crons is not None else None,
+                    w.workers_dev,
+                    w.preview_urls,
                 ]
                 for w in self.workers.values()
             ),
+            "zones": sorted([k, v] for k, v in self.zones.items()),
+            "routes": sorted(
+                [r.zone_id, r.id, r.pattern, r.script]
+                for routes in self.routes.values()
+                for r in routes
+            ),
+            "domains": None
+            if self.domains is None
+            else sorted([d.id, d.hostname, d.zone_id, d.service] for d in self.domains),
         }
         raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()

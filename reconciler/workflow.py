@@ -19,6 +19,7 @@ from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
 from reconciler.cloudflare.accounts import resolve_account
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
+from reconciler.cloudflare.facets.triggers import TriggerNeeds
 from reconciler.cloudflare.reader import read_live
 from reconciler.errors import ConfigError, StalePlanError
 from reconciler.local import LOCAL_DIR, LocalEmulator
@@ -116,13 +117,20 @@ class Session:
     account: str
     connection: Connection
 
-    async def read(self) -> State:
-        return await read_live(self.client, self.account, max_stores=self.connection.store_limit())
+    async def read(self, needs: TriggerNeeds | None = None) -> State:
+        """The account; `needs`: the trigger keys to read (none unless a manifest sets one)."""
+        return await read_live(
+            self.client, self.account, max_stores=self.connection.store_limit(), needs=needs
+        )
+
+    async def read_all(self) -> State:
+        """The account with every worker's triggers, in every zone: what export writes."""
+        return await self.read(TriggerNeeds.everything())
 
     async def plan(
         self, manifests: ManifestSet, options: PlanOptions, *, pin_salt: str | None = None
     ) -> tuple[Plan, State]:
-        live = await self.read()
+        live = await self.read(TriggerNeeds.of(manifests.state.workers.values()))
         plan = compute_plan(
             manifests.state,
             live,
@@ -202,4 +210,4 @@ async def export_live(connection: Connection) -> Export:
     from reconciler.export import export_account
 
     async with open_session(connection, None) as session:
-        return await export_account(session.client, session.account, await session.read())
+        return await export_account(session.client, session.account, await session.read_all())

@@ -5,5 +5,17 @@ from __future__ import annotations
 
 from reconciler.apply_steps.base import ApplyStep
 from reconciler.apply_steps.secrets import WorkerSecretsStep
+from reconciler.apply_steps.triggers import (
+    WorkerCronsStep,
+    WorkerDomainStep,
+    WorkerRouteStep,
+    WorkerSubdomainStep,
+)
 
-STEPS: tuple[type[ApplyStep], ...] = (WorkerSecretsStep,)
+STEPS: tuple[type[ApplyStep], ...] = (
+    WorkerSecretsStep,
+    WorkerCronsStep,
+    WorkerSubdomainStep,
+    WorkerRouteStep,
+    WorkerDomainStep,
+)

@@ -282,6 +282,11 @@ class CloudflareClient:
         zones = parse_many(ZoneRecord, raw, "GET", "/zones")
         return next((z for z in zones if z.name == name), None)
 
+    async def list_zones(self, account: str) -> list[ZoneRecord]:
+        """Every zone of the account (paged)."""
+        raw = await self._t.paged("/zones", ZONES_PER_PAGE, {"account.id": account})
+        return parse_many(ZoneRecord, raw, "GET", "/zones")
+
     async def get_schedules(self, account: str, script: str) -> list[str]:
         path = _script(account, script, "/schedules")
         result = await self._call("GET", path)

@@ -28,6 +28,7 @@ from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import digest_from_tags
 from reconciler.cloudflare.facets import FACETS
+from reconciler.cloudflare.facets.triggers import TriggerNeeds, read_triggers
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
 from reconciler.cloudflare.upload import detect_format
 from reconciler.markers import WORKER_TAG, parse_comment
@@ -41,7 +42,9 @@ async def read_live(
     account_id: str,
     *,
     max_stores: int | None = None,
+    needs: TriggerNeeds | None = None,
 ) -> State:
+    """The account; `needs` says which trigger keys the manifests manage (none: no reads)."""
     cache = ScriptCache.open(client.config.cache_dir, account_id)
     state = State(
         account_id=account_id,
@@ -64,6 +67,8 @@ async def read_live(
     )
     for worker in workers:
         state.workers[worker.name] = worker
+    if needs is not None:
+        await read_triggers(client, account_id, state, {r.id: r for r in scripts}, needs)
     cache.save(account_id)
     return state
 

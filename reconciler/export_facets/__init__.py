@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.export_facets import bindings, code, secrets
+from reconciler.export_facets import bindings, code, secrets, triggers
 from reconciler.export_facets.base import ExportFacet
 
-FACETS: tuple[ExportFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
+FACETS: tuple[ExportFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)

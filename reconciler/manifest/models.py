@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler.manifest.triggers_models import Cron, DomainModel, RouteModel
 from reconciler.state import SCOPES
 
 _WORKER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -234,6 +235,14 @@ class WorkerSpec(_Strict):
         description="extra ES modules uploaded with the main script, paths relative to this "
         "manifest file; named by their path relative to the main script's directory",
     )
+    # Triggers and reachability: each key owned whole when set, not managed when left out.
+    crons: list[Cron] | None = Field(default=None, description="cron schedules; [] removes all")
+    routes: list[RouteModel] | None = Field(default=None, description="zone routes; [] removes all")
+    domains: list[DomainModel] | None = Field(
+        default=None, description="custom domains; [] removes all"
+    )
+    workers_dev: bool | None = Field(default=None, description="served on workers.dev")
+    preview_urls: bool | None = Field(default=None, description="Preview URLs on workers.dev")
 
 
 # Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).

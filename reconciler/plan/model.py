@@ -14,7 +14,9 @@ JSON format (version 1), a contract for users' scripts; extend, never rename:
 
 A change is {"field", "before", "after"}; secret values appear only as "(sensitive)".
 Kind "worker_secret" (a worker's script secret, `secret_text`) is an extension: its
-actions also carry "worker" (the worker's name; the key is absent on other kinds).
+actions also carry "worker" (the worker's name; the key is absent on other kinds). So do
+the triggers kinds: "worker_crons" and "worker_subdomain" (named after their worker),
+"worker_route" (named by its pattern) and "worker_domain" (by its hostname).
 "value_pins" (an extension) holds a keyed pin of every value the plan resolved (written
 or compared), so `apply --plan` can refuse a value that changed since; null when the
 plan was made without a fingerprint key (absent in files of older versions: the same).
@@ -34,9 +36,18 @@ _SALT = re.compile(f"[0-9a-f]{{{PIN_SALT_HEX_CHARS}}}")
 SENSITIVE = "(sensitive)"
 
 ActionType = Literal["create", "update", "replace", "delete", "adopt"]
-ResourceKind = Literal["store", "secret", "worker", "worker_secret"]
-RESOURCE_KINDS: tuple[ResourceKind, ...] = ("store", "secret", "worker", "worker_secret")
-ConflictKind = Literal["store_limit", "missing_value", "dangling_binding", "safety_threshold"]
+ResourceKind = Literal[
+    "store", "secret", "worker", "worker_secret",
+    "worker_crons", "worker_subdomain", "worker_route", "worker_domain",
+]  # fmt: skip
+RESOURCE_KINDS: tuple[ResourceKind, ...] = (
+    "store", "secret", "worker", "worker_secret",
+    "worker_crons", "worker_subdomain", "worker_route", "worker_domain",
+)  # fmt: skip
+ConflictKind = Literal[
+    "store_limit", "missing_value", "dangling_binding", "safety_threshold",
+    "zone_not_found", "route_conflict", "domain_conflict",
+]  # fmt: skip
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
 ValueKind = Literal["secret", "worker_secret"]
 VALUE_KINDS: tuple[ValueKind, ...] = ("secret", "worker_secret")
@@ -48,6 +59,9 @@ CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "missing_value",
     "dangling_binding",
     "safety_threshold",
+    "zone_not_found",
+    "route_conflict",
+    "domain_conflict",
 )
 
 
@@ -71,11 +85,13 @@ class Action:
 
     @property
     def label(self) -> str:
-        """How people refer to the resource: `store/secret`, `worker/SECRET`."""
+        """How people refer to the resource: `store/secret`, `worker/SECRET`, `worker: pattern`."""
         if self.kind == "secret":
             return f"{self.store}/{self.name}"
         if self.kind == "worker_secret":
             return f"{self.worker}/{self.name}"
+        if self.kind in ("worker_route", "worker_domain"):
+            return f"{self.worker}: {self.name}"
         return self.name
 
     @property

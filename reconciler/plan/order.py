@@ -3,7 +3,8 @@
 Creates go stores, secrets, workers (workers bind secrets, secrets live in stores);
 deletes go the reverse way. A worker's script secrets are deleted before it is uploaded
 (an upload keeps the secrets it does not list) and written after (an upload writes
-those of the worker it uploads itself; the others need the worker to exist). Within a
+those of the worker it uploads itself; the others need the worker to exist). Its
+triggers (crons, routes, domains, workers.dev) come after its upload and secrets. Within a
 group actions are sorted by name so the same inputs always give the same plan text.
 
 One exception: stores are scarce. When the plan deletes a store and creates another,
@@ -24,9 +25,17 @@ _GROUPS: dict[tuple[str, bool], int] = {
     ("worker_secret", True): 2,
     ("worker", False): 3,
     ("worker_secret", False): 4,
-    ("worker", True): 5,
-    ("secret", True): 6,
-    ("store", True): 7,
+    # Triggers need their worker to exist: after its upload, before any worker delete.
+    # A route or domain leaves its old worker before others arrive.
+    ("worker_route", True): 5,
+    ("worker_domain", True): 5,
+    ("worker_route", False): 6,
+    ("worker_domain", False): 6,
+    ("worker_crons", False): 6,
+    ("worker_subdomain", False): 6,
+    ("worker", True): 7,
+    ("secret", True): 8,
+    ("store", True): 9,
 }
 
 

@@ -60,8 +60,8 @@ def _format_value(field: str, value: Any) -> str:
             if k not in ("name", "type")
         )
         return f"{value.get('type', '?')} {rest}".strip()
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str | bool):
+        return json.dumps(value, ensure_ascii=False)  # bools as YAML spells them: true/false
     return str(value)
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from reconciler.cloudflare.facets import bindings, code, secrets
+from reconciler.cloudflare.facets import bindings, code, secrets, triggers
 from reconciler.cloudflare.facets.base import CloudflareFacet
 
-FACETS: tuple[CloudflareFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
+FACETS: tuple[CloudflareFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)

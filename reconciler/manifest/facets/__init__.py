@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.manifest.facets import bindings, code, secrets
+from reconciler.manifest.facets import bindings, code, secrets, triggers
 from reconciler.manifest.facets.base import ManifestFacet
 
-FACETS: tuple[ManifestFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
+FACETS: tuple[ManifestFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.facets import bindings, code, secrets
+from reconciler.plan.facets import bindings, code, secrets, triggers
 from reconciler.plan.facets.base import PlanFacet
 
-FACETS: tuple[PlanFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET)
+FACETS: tuple[PlanFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)
