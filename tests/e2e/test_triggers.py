@@ -191,3 +191,42 @@ def test_wrangler_changes_show_as_drift(tenv: Env, tmp_path: Path) -> None:
     script = next(s for s in state["scripts"] if s["id"] == WORKER)
     assert sorted(s["cron"] for s in script["schedules"]) == ["*/5 * * * *", "0 3 * * 1"]
     assert [r["pattern"] for r in state["routes"]] == ["api.example.com/*"]
+
+
+@pytest.mark.skipif(
+    not WRANGLER.exists() and not os.environ.get("CI"), reason="wrangler not installed"
+)
+def test_a_wrangler_deployed_worker_declared_alike_has_no_trigger_changes(
+    tenv: Env, tmp_path: Path
+) -> None:
+    """Crons, a route and workers.dev set by `wrangler deploy`, declared the same way in a
+    manifest: the plan adopts the worker and plans nothing for its triggers."""
+    env = tenv
+    project = tmp_path / "wr"
+    (project / "src").mkdir(parents=True)
+    (project / "src" / "index.js").write_text("export default { async fetch() {} };\n")
+    (project / "wrangler.toml").write_text(
+        f'name = "{WORKER}"\nmain = "src/index.js"\ncompatibility_date = "2025-01-01"\n'
+        "workers_dev = true\npreview_urls = false\n"
+        'routes = [{ pattern = "api.example.com/*", zone_name = "example.com" }]\n'
+        '[triggers]\ncrons = ["0 3 * * 1", "*/5 * * * *"]\n'
+    )
+    proc = run_wrangler(["deploy"], cwd=project, base_url=env.server.base_url)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    env.edit(
+        "manifests/workers.yaml",
+        ANCHOR,
+        ANCHOR
+        + '    crons: ["*/5 * * * *", "0 3 * * 1"]\n'
+        + '    routes: [{pattern: "api.example.com/*", zone: example.com}]\n'
+        + "    workers_dev: true\n    preview_urls: false\n",
+    )
+    code, out = _exit(env, "plan", "--format", "json")
+    assert code == 0, out
+    actions = json.loads(out)["actions"]
+    assert [a["action"] for a in actions if a["kind"] == "worker" and a["name"] == WORKER] == [
+        "adopt"
+    ]
+    assert not [
+        a for a in actions if a["kind"].startswith("worker_") and a["kind"] != "worker_secret"
+    ]
