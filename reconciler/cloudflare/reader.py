@@ -28,8 +28,9 @@ from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import digest_from_tags
 from reconciler.cloudflare.facets import FACETS
-from reconciler.cloudflare.facets.triggers import TriggerNeeds, read_triggers
+from reconciler.cloudflare.facets.triggers import TriggerNeeds
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
+from reconciler.cloudflare.trigger_reads import read_triggers
 from reconciler.cloudflare.upload import detect_format
 from reconciler.markers import WORKER_TAG, parse_comment
 from reconciler.state import Secret, State, Store, Worker, WorkerFormat, WorkerParts, script_digest
