@@ -35,12 +35,12 @@ from hypothesis import strategies as st
 
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ClientConfig
+from reconciler.cloudflare.facets.triggers import TriggerNeeds
 from reconciler.cloudflare.reader import read_live
 from reconciler.empty import canonical
 from reconciler.emulator.config import (
     DEFAULT_ACCOUNT_ID,
     DEFAULT_TOKEN,
-    AccountConfig,
     EmulatorConfig,
 )
 from reconciler.manifest.merge import load_manifests
@@ -55,6 +55,15 @@ SECRETS = ["API_KEY", "TOKEN", "HMAC"]
 WORKERS = ["legacy", "api", "edge"]
 SCOPES = ["workers", "ai_gateway", "dex", "access", "containers", "websearch"]
 MAX_STORES = ("--max-stores", "2")
+ZONE_ID = "0123456789abcdef0123456789abcdef"  # example.com; example.org's id is made up below
+ZONES = [
+    {"id": ZONE_ID, "name": "example.com", "account": DEFAULT_ACCOUNT_ID},
+    {
+        "id": "fedcba9876543210fedcba9876543210",
+        "name": "example.org",
+        "account": DEFAULT_ACCOUNT_ID,
+    },
+]
 text = st.text(alphabet="ab \n'\"{}:#-é", max_size=10)
 # JSON data as a json binding carries it: empties (each a different value for the Worker),
 # nesting, numbers, strings that look odd.
@@ -132,6 +141,38 @@ def _bindings(w: Worker) -> st.SearchStrategy[Any]:
         return out
 
     return st.just(ABSENT) | draw_bindings()
+
+
+@worker_key("crons")
+def _crons(w: Worker) -> st.SearchStrategy[Any]:
+    # Spelled with extra spaces too: compared as the API spells them (single spaces).
+    crons = ["*/5 * * * *", "0 3 * * 1", "0  0 * * *"]
+    return st.just(ABSENT) | st.lists(st.sampled_from(crons), max_size=3, unique=True)
+
+
+@worker_key("routes")
+def _routes(w: Worker) -> st.SearchStrategy[Any]:
+    patterns = [f"{w.name}.example.com/*", f"example.com/{w.name}/*"]
+    zone = st.sampled_from([{"zone": "example.com"}, {"zone_id": ZONE_ID}])
+    route = st.builds(lambda p, z: {"pattern": p, **z}, st.sampled_from(patterns), zone)
+    return st.just(ABSENT) | st.lists(route, max_size=2, unique_by=lambda r: r["pattern"])
+
+
+@worker_key("domains")
+def _domains(w: Worker) -> st.SearchStrategy[Any]:
+    hostnames = [f"{w.name}-shop.example.com", f"{w.name}.example.org"]
+    domain = st.sampled_from(hostnames).map(lambda h: {"hostname": h, "zone": h.split(".", 1)[1]})
+    return st.just(ABSENT) | st.lists(domain, max_size=2, unique_by=lambda d: d["hostname"])
+
+
+@worker_key("workers_dev")
+def _workers_dev(w: Worker) -> st.SearchStrategy[Any]:
+    return st.sampled_from([ABSENT, True, False])
+
+
+@worker_key("preview_urls")
+def _preview_urls(w: Worker) -> st.SearchStrategy[Any]:
+    return st.sampled_from([ABSENT, True, False])
 
 
 # -- one strategy per binding type: the binding's keys besides `type` and `name` --------------
@@ -280,9 +321,11 @@ async def _respelled_plan(env: Env, manifests: Path, seed: int) -> list[Any]:
         token=DEFAULT_TOKEN, base_url=env.server.base_url, transport=Respelling(seed)
     )
     async with CloudflareClient(config) as client:
-        live = await read_live(client, DEFAULT_ACCOUNT_ID, max_stores=2)
+        desired = load_manifests([manifests]).state
+        needs = TriggerNeeds.of(desired.workers.values())
+        live = await read_live(client, DEFAULT_ACCOUNT_ID, max_stores=2, needs=needs)
     plan = compute_plan(
-        load_manifests([manifests]).state,
+        desired,
         live,
         options=PlanOptions(),
         fingerprint_key=FINGERPRINT_KEY.encode(),
@@ -307,6 +350,26 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
             for b in live["bindings"]
         }
         assert json.dumps(held, sort_keys=True) == json.dumps(declared, sort_keys=True)
+    state = env.inspect("state")
+    by_name = {s["id"]: s for s in state["scripts"]}
+    for entry in doc.get("workers", []):
+        script = by_name[entry["name"]]
+        if "crons" in entry:
+            held_crons = sorted(c["cron"] for c in script["schedules"])
+            assert held_crons == sorted(" ".join(c.split()) for c in entry["crons"])
+        if "routes" in entry:
+            held_routes = sorted(
+                r["pattern"] for r in state["routes"] if r["script"] == entry["name"]
+            )
+            assert held_routes == sorted(r["pattern"] for r in entry["routes"])
+        if "domains" in entry:
+            held_domains = sorted(
+                d["hostname"] for d in state["domains"] if d["service"] == entry["name"]
+            )
+            assert held_domains == sorted(d["hostname"] for d in entry["domains"])
+        for key, field_ in (("workers_dev", "enabled"), ("preview_urls", "previews_enabled")):
+            if key in entry:
+                assert script["subdomain"][field_] is entry[key], key
 
 
 # -- the properties ---------------------------------------------------------------------------
@@ -342,7 +405,9 @@ def test_apply_then_plan_is_empty_however_empties_are_spelled(
         b["json"] = data.draw(json_values, label=f"json {b['name']}")
     if json_bindings:
         sets.append((doc, files))
-    config = EmulatorConfig(accounts=[AccountConfig(id=DEFAULT_ACCOUNT_ID, max_stores=2)])
+    config = EmulatorConfig.model_validate(
+        {"accounts": [{"id": DEFAULT_ACCOUNT_ID, "max_stores": 2}], "zones": ZONES}
+    )
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for env in start_env(config, root, monkeypatch):
