@@ -22,7 +22,15 @@ def list_versions(ctx: Ctx) -> Reply:
         "SELECT doc FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC",
         (ctx.account_id, doc["id"]),
     ).fetchall()
-    return Reply(result={"items": [version_json(json.loads(r["doc"])) for r in rows]})
+    items = [version_json(json.loads(r["doc"])) for r in rows]
+    # `?page`/`per_page` are honoured (the SDK pages until an empty page, §8.1.2); without
+    # per_page a page holds every version, so `?page=2` is the empty page that ends it.
+    page, per_page = page_window(
+        ctx.query.get("page"), ctx.query.get("per_page"), default=max(len(items), 1),
+        lo=1, hi=max(len(items), 100),
+    )  # fmt: skip
+    window = paged(items, page, per_page)
+    return Reply(result={"items": window.result}, result_info=window.result_info)
 
 
 def _reference(binding: str, worker: str) -> dict[str, str]:

@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.emulator import bindings
+from reconciler.emulator import bindings, worker_settings
 from reconciler.emulator.db import new_id, now_iso
 from reconciler.emulator.envelope import ApiFailure
 from reconciler.emulator.multipart import Part
@@ -63,8 +63,10 @@ SETTINGS_KEYS = {
     "cache_options", "migrations",
 }  # fmt: skip
 # Settings that live on the version (the rest live on the script).
-VERSION_KEYS = ("compatibility_date", "compatibility_flags", "limits", "annotations", "usage_model")
-SCRIPT_KEYS = ("logpush", "observability", "placement", "tags", "tail_consumers")
+VERSION_KEYS = (
+    "compatibility_date", "compatibility_flags", "limits", "annotations", "usage_model", "placement"
+)  # fmt: skip
+SCRIPT_KEYS = ("logpush", "observability", "tags", "tail_consumers")
 _HANDLERS = ("fetch", "scheduled", "queue", "email", "tail", "trace")
 _ESM_EXPORT = re.compile(rb"(?m)^\s*export\s")
 _ESM_IMPORT = re.compile(rb"(?m)^\s*import\s*[\w{*'\"]")
@@ -275,6 +277,7 @@ def new_version(
         "limits": settings.get("limits") or {},
         "annotations": settings.get("annotations") or {},
         "usage_model": settings.get("usage_model") or "standard",
+        "placement": settings.get("placement") or {},
         "handlers": handlers_of(modules[0], main is not None),
         "source": _source(ctx),
     }
@@ -321,8 +324,7 @@ def deploy(
             "created_on": ts,
             "modified_on": ts,
             "logpush": False,
-            "observability": {"enabled": False},
-            "placement": {},
+            "observability": worker_settings.observability_form(None),
             "tags": [],
             "tail_consumers": [],
             "subdomain": {"enabled": False, "previews_enabled": False},
@@ -373,7 +375,7 @@ def list_item(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
         "last_deployed_from": doc["last_deployed_from"],
         "logpush": doc["logpush"],
         "observability": doc["observability"],
-        "placement": doc["placement"],
+        "placement": v.get("placement") or {},
         "tags": doc["tags"],
         "tail_consumers": doc["tail_consumers"],
         "usage_model": v["usage_model"],
@@ -399,7 +401,7 @@ def settings_json(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
         "usage_model": v["usage_model"],
         "logpush": doc["logpush"],
         "observability": doc["observability"],
-        "placement": doc["placement"],
+        "placement": v.get("placement") or {},
         "tags": doc["tags"],
         "tail_consumers": doc["tail_consumers"],
     }

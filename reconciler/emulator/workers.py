@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from reconciler.emulator import bindings, scripts
+from reconciler.emulator import bindings, scripts, worker_settings
 from reconciler.emulator.bindings import invalid
 from reconciler.emulator.db import now_iso
 from reconciler.emulator.envelope import ApiFailure, Reply
@@ -18,7 +18,7 @@ _USAGE_MODELS = {"standard", "bundled", "unbound"}
 ANNOTATION_LIMITS = {"workers/message": 1000, "workers/tag": 100}
 
 
-def check_settings(d: dict[str, Any]) -> None:
+def check_settings(ctx: Ctx, d: dict[str, Any], script: str) -> None:
     """Type checks for the settings fields we store and return."""
     date = d.get("compatibility_date")
     if date is not None and (not isinstance(date, str) or (date and not _DATE.match(date))):
@@ -31,27 +31,29 @@ def check_settings(d: dict[str, Any]) -> None:
         raise invalid(f"usage_model must be one of {', '.join(sorted(_USAGE_MODELS))}")
     if "logpush" in d and not isinstance(d["logpush"], bool):
         raise invalid("logpush must be a boolean")
-    for key in ("observability", "limits", "annotations", "placement"):
-        if d.get(key) is not None and not isinstance(d[key], dict):
-            raise invalid(f"{key} must be an object")
+    if d.get("annotations") is not None and not isinstance(d["annotations"], dict):
+        raise invalid("annotations must be an object")
+    worker_settings.check_observability(d.get("observability"))
+    worker_settings.check_placement(d.get("placement"))
+    worker_settings.check_limits(d.get("limits"))
+    worker_settings.check_tail_consumers(ctx, d.get("tail_consumers"), script)
     for key, limit in ANNOTATION_LIMITS.items():
         value = (d.get("annotations") or {}).get(key)
         if value is not None and (not isinstance(value, str) or len(value.encode()) > limit):
             raise invalid(f"annotation {key} must be a string of at most {limit} bytes")
-    tc = d.get("tail_consumers")
-    if tc is not None and not (
-        isinstance(tc, list) and all(isinstance(t, dict) and "service" in t for t in tc)
-    ):
-        raise invalid("tail_consumers must be an array of {service, environment?, namespace?}")
 
 
 def apply_script_settings(doc: dict[str, Any], d: dict[str, Any]) -> None:
+    """Script-level settings present in `d` replace the stored ones (null: the default)."""
     for key in scripts.SCRIPT_KEYS:
-        if key in d:
-            default: Any = {} if key in ("observability", "placement") else []
-            if key == "logpush":
-                default = False
-            doc[key] = d[key] if d[key] is not None else default
+        if key not in d:
+            continue
+        if key == "observability":
+            doc[key] = worker_settings.observability_form(d[key])
+        elif key == "logpush":
+            doc[key] = bool(d[key])
+        else:
+            doc[key] = d[key] if d[key] is not None else []
 
 
 def keep_types(metadata: dict[str, Any]) -> set[str]:
@@ -70,7 +72,7 @@ def build_upload_version(
     """Parse and validate a multipart upload into a stored (not yet deployed) version."""
     up = scripts.parse_upload(ctx.parts())
     md = up.metadata
-    check_settings(md)
+    check_settings(ctx, md, name)
     version = scripts.new_version(
         ctx,
         name,
@@ -233,7 +235,7 @@ def patch_settings(ctx: Ctx) -> Reply:
     unknown = sorted(set(body) - scripts.SETTINGS_KEYS)
     if unknown:
         raise invalid(f"Unknown settings field(s): {', '.join(unknown)}")
-    check_settings(body)
+    check_settings(ctx, body, doc["id"])
     current = scripts.current_version(ctx, doc)
     if "bindings" in body:
         new_b, previous = bindings.validate(ctx, body["bindings"]), current
@@ -260,7 +262,7 @@ def patch_script_settings(ctx: Ctx) -> Reply:
     unknown = sorted(set(body) - {"logpush", "observability", "tags", "tail_consumers"})
     if unknown:
         raise invalid(f"Unknown script settings field(s): {', '.join(unknown)}")
-    check_settings(body)
+    check_settings(ctx, body, doc["id"])
     apply_script_settings(doc, body)
     doc["modified_on"] = now_iso(after=doc["modified_on"])
     scripts.save(ctx, doc)
