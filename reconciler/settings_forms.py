@@ -5,14 +5,16 @@ filled in: `head_sampling_rate: 1`, `persist: true`, `destinations: []`), and Te
 met the perpetual diffs that follow (TF #7155, #7197). Every form here compares equal to
 the default it stands for, so a plan after an apply is empty however the API answers:
 
-| key | lives on | default |
-|---|---|---|
-| `observability` | script (`…/script-settings`) | `{enabled: false, head_sampling_rate: 1}`; `logs`: `enabled` as the top-level `enabled`, `invocation_logs: true`, `head_sampling_rate: 1`, `persist: true`, `destinations: []`; `traces`: `enabled: false`, `head_sampling_rate: 1`, `persist: true`, `destinations: []` |
-| `logpush` | script | `false` |
-| `tail_consumers` | script | `[]` (a set: order and duplicates do not count) |
-| `placement` | version (upload metadata, `…/settings`) | `{}` (none); `{region}` is `{mode: targeted, region}`, a one-target `target` list the same target |
-| `limits` | version | `{}` (the plan's limits) |
-| `usage_model` | version | `standard` |
+- `observability` (on the script, `…/script-settings`): `{enabled: false,
+  head_sampling_rate: 1}`; its `logs`: `enabled` as the top-level `enabled`,
+  `invocation_logs: true`, `head_sampling_rate: 1`, `persist: true`, `destinations: []`;
+  its `traces`: `enabled: false`, `head_sampling_rate: 1`, `persist: true`, `destinations: []`.
+- `logpush` (script): `false`.
+- `tail_consumers` (script): `[]`; a set, so order and duplicates do not count.
+- `placement` (on the version: upload metadata, `…/settings`): `{}`, none; `{region}` is
+  `{mode: targeted, region}`, and a one-target `target` list is that target.
+- `limits` (version): `{}`, the plan's limits.
+- `usage_model` (version): `standard`.
 
 Three observability fields whose default the API does not document, or that answer `null`
 until an account feature is on (`issues`, `redact_query_string`,

@@ -28,14 +28,14 @@ DEFAULT_SPELLINGS: dict[str, list[Any]] = {
                 "head_sampling_rate": 1,
                 "persist": True,
                 "destinations": [],
-            },  # fmt: skip
+            },
             "traces": {
                 "enabled": False,
                 "head_sampling_rate": None,
                 "persist": True,
                 "destinations": None,
                 "propagation_policy": None,
-            },  # fmt: skip
+            },
         },
         # Fields the manifest does not set and whose default is not documented: not compared.
         {"enabled": False, "redact_query_string": True, "issues": {"enabled": True}},
@@ -65,24 +65,24 @@ EQUAL_PAIRS: list[tuple[str, Any, Any]] = [
             "logs": {"enabled": True, "invocation_logs": True},
             "head_sampling_rate": 1,
         },
-    ),  # fmt: skip
+    ),
     (
         "observability",
         {"enabled": True, "head_sampling_rate": 0.1},
         {"enabled": True, "head_sampling_rate": 0.1, "traces": {"enabled": False}},
-    ),  # fmt: skip
+    ),
     (
         "tail_consumers",
         [{"service": "b"}, {"service": "a", "environment": None}],
         [{"service": "a"}, {"service": "b", "namespace": ""}],
-    ),  # fmt: skip
+    ),
     ("placement", {"region": "aws:us-east-1"}, {"mode": "targeted", "region": "aws:us-east-1"}),
     ("placement", {"mode": "targeted", "target": [{"host": "db:5432"}]}, {"host": "db:5432"}),
     (
         "placement",
         {"mode": "smart"},
         {"mode": "smart", "status": "SUCCESS", "last_analyzed_at": "2026-01-01T00:00:00Z"},
-    ),  # fmt: skip
+    ),
     ("limits", {"cpu_ms": 50}, {"cpu_ms": 50, "subrequests": None}),
 ]
 
@@ -99,23 +99,23 @@ DIFFERENT_PAIRS: list[tuple[str, Any, Any]] = [
         "observability",
         {"enabled": True},
         {"enabled": True, "logs": {"enabled": False, "invocation_logs": True}},
-    ),  # fmt: skip
+    ),
     (
         "observability",
         {"enabled": True},
         {"enabled": True, "logs": {"enabled": True, "invocation_logs": False}},
-    ),  # fmt: skip
+    ),
     (
         "observability",
         {"enabled": True},
         {"enabled": True, "logs": {"enabled": True, "invocation_logs": True, "persist": False}},
-    ),  # fmt: skip
+    ),
     ("observability", {"enabled": True}, {"enabled": True, "traces": {"enabled": True}}),
     (
         "observability",
         {"enabled": True},
         {"enabled": True, "traces": {"enabled": False, "destinations": ["otel"]}},
-    ),  # fmt: skip
+    ),
     ("logpush", None, True),
     ("tail_consumers", [], [{"service": "a"}]),
     ("tail_consumers", [{"service": "a"}], [{"service": "a", "environment": "staging"}]),
@@ -134,8 +134,11 @@ def test_different_values_never_compare_equal(key: str, a: Any, b: Any) -> None:
 
 
 def test_optional_observability_fields_count_once_the_manifest_sets_them() -> None:
-    declared = {"enabled": True, "redact_query_string": True, "traces": {
-        "propagation_policy": "authenticated"}}  # fmt: skip
+    declared = {
+        "enabled": True,
+        "redact_query_string": True,
+        "traces": {"propagation_policy": "authenticated"},
+    }
     live = {"enabled": True, "redact_query_string": False, "traces": {"propagation_policy": None}}
     want, have = (
         forms.canonical("observability", declared, declared),
@@ -156,20 +159,28 @@ logs = st.none() | st.fixed_dictionaries(
         "head_sampling_rate": rates,
         "persist": flags,
         "destinations": destinations,
-    },  # fmt: skip
+    },
 )
 traces = st.none() | st.fixed_dictionaries(
     {},
-    optional={"enabled": flags, "head_sampling_rate": rates, "persist": flags,
-              "destinations": destinations,
-              "propagation_policy": st.none() | st.sampled_from(["authenticated", "accept"])},
-)  # fmt: skip
+    optional={
+        "enabled": flags,
+        "head_sampling_rate": rates,
+        "persist": flags,
+        "destinations": destinations,
+        "propagation_policy": st.none() | st.sampled_from(["authenticated", "accept"]),
+    },
+)
 observability = st.fixed_dictionaries(
     {"enabled": st.booleans()},
-    optional={"head_sampling_rate": rates, "logs": logs, "traces": traces,
-              "redact_query_string": flags,
-              "issues": st.none() | st.fixed_dictionaries({"enabled": st.booleans()})},
-)  # fmt: skip
+    optional={
+        "head_sampling_rate": rates,
+        "logs": logs,
+        "traces": traces,
+        "redact_query_string": flags,
+        "issues": st.none() | st.fixed_dictionaries({"enabled": st.booleans()}),
+    },
+)
 
 
 @given(observability)
