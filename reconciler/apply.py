@@ -38,7 +38,7 @@ from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.markers import parse_comment
 from reconciler.plan.model import Action, Plan
-from reconciler.plan.order import action_rank
+from reconciler.plan.order import Layers, action_rank
 from reconciler.state import State
 
 __all__ = ["Applier", "ApplyReport", "Outcome", "SecretUpdate", "apply_plan"]
@@ -92,7 +92,8 @@ class Applier:
     _secrets: SecretWrites = field(init=False)
     # What uploads and deletes taught us, so the next plan skips re-reading those workers.
     _cache_changes: dict[str, CachedScript | None] = field(default_factory=dict)
-    # Each facet's own kind of action (`apply_steps/`), made for this run.
+    # Each facet's step (`apply_steps/`), made for this run, and by its own kind of action.
+    _all_steps: list[ApplyStep] = field(default_factory=list)
     _steps: dict[str, ApplyStep] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,7 +115,8 @@ class Applier:
         refuse_unsafe(plan, self.desired, self.live)
         self._secrets.pins = plan.value_pins
         self._store_ids = {s.name: s.id for s in self.live.stores.values() if s.id}
-        self._steps = {step.kind: step(self, plan) for step in STEPS}
+        self._all_steps = [step(self, plan) for step in STEPS]
+        self._steps = {s.kind: s for s in self._all_steps if s.kind is not None}
         report = ApplyReport()
         slots = asyncio.Semaphore(self.client.config.concurrency)
         self.client.limiter.announce(sum(map(action_calls, plan.actions)), "apply")
@@ -133,7 +135,8 @@ class Applier:
     async def _run_groups(
         self, actions: list[Action], slots: asyncio.Semaphore, report: ApplyReport
     ) -> None:
-        for _, group in groupby(actions, key=lambda a: action_rank(a)[0]):
+        layers = Layers.of(self.desired, self.live)
+        for _, group in groupby(actions, key=lambda a: action_rank(a, layers)[:2]):
             batch = list(group)
             if self._stop:
                 report.outcomes += [self._emit(Outcome(a, "not_started")) for a in batch]
@@ -268,9 +271,13 @@ class Applier:
         if action.action == "delete":
             await self.client.delete_script(self.account, action.name)
             return
+        if action.action == "update":
+            for step in self._all_steps:
+                if await step.update(action):
+                    return
         worker = self.desired.workers[action.name]
         extras = UploadExtras()
-        for step in self._steps.values():
+        for step in self._all_steps:
             more = step.upload_extras(worker.name)
             extras.secrets.update(more.secrets)
             extras.annotations.update(more.annotations)
@@ -282,6 +289,7 @@ class Applier:
             tags=tags_to_write(existing),
             secrets=extras.secrets,
             annotations=extras.annotations,
+            live=live,
         )
         result = await self.client.upload_script(self.account, action.name, upload)
         if not worker.secrets and not (live is not None and live.secrets):

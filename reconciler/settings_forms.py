@@ -147,6 +147,40 @@ def written(key: str, declared: Any) -> Any:
     return _FORMS[key](declared)
 
 
+def carried(key: str, live: Any) -> Any:
+    """A version setting the manifest leaves alone, as an upload must send it to keep it
+    (an upload makes a version without the ones it leaves out); None: nothing to keep."""
+    if key not in VERSION_KEYS or is_default(key, live):
+        return None
+    if key == "placement":
+        return {
+            k: x for k, x in _dict(live).items() if x is not None and k not in PLACEMENT_READ_ONLY
+        }
+    return canonical(key, live)
+
+
+def exported(key: str, live: Any) -> Any:
+    """The manifest form of a live value: what plans equal to it, defaults left out inside
+    observability (the rest are short anyway)."""
+    if key == "placement":
+        return {
+            k: x for k, x in _dict(live).items() if x is not None and k not in PLACEMENT_READ_ONLY
+        }
+    if key != "observability":
+        return canonical(key, live)
+    full = observability(live, live)
+    default = observability({"enabled": full["enabled"]})
+    out: dict[str, Any] = {"enabled": full["enabled"]}
+    if full["head_sampling_rate"] != default["head_sampling_rate"]:
+        out["head_sampling_rate"] = full["head_sampling_rate"]
+    for part in ("logs", "traces"):
+        changed = {k: x for k, x in full[part].items() if default[part].get(k) != x}
+        if changed:
+            out[part] = changed
+    out.update({k: full[k] for k in OPTIONAL_OBSERVABILITY if k in full})
+    return out
+
+
 def is_default(key: str, value: Any) -> bool:
     return bool(canonical(key, value) == canonical(key, None))
 

@@ -219,6 +219,9 @@ class Worker:
     # Script secrets (secret_text), by name; kept apart from `bindings` because their
     # values are compared by fingerprint, never as fields.
     secrets: tuple[WorkerSecret, ...] = ()
+    # Settings (`settings_forms.KEYS`) by key, as the API spells them. Desired: only the
+    # keys the manifest sets (the others are not managed). Live: every key read.
+    settings: dict[str, Any] = field(default_factory=dict)
     managed: bool = False
     etag: str | None = None
     modified_on: str | None = None
@@ -250,6 +253,7 @@ class WorkerParts(TypedDict, total=False):
     domains: tuple[DomainSpec, ...] | None
     workers_dev: bool | None
     preview_urls: bool | None
+    settings: dict[str, Any]
 
 
 @dataclass
@@ -301,6 +305,7 @@ class State:
                     list(w.crons) if w.crons is not None else None,
                     w.workers_dev,
                     w.preview_urls,
+                    w.settings,
                 ]
                 for w in self.workers.values()
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.apply_steps.base import ApplyStep
 from reconciler.apply_steps.secrets import WorkerSecretsStep
+from reconciler.apply_steps.settings import SettingsStep
 from reconciler.apply_steps.triggers import (
     WorkerCronsStep,
     WorkerDomainStep,
@@ -18,4 +19,5 @@ STEPS: tuple[type[ApplyStep], ...] = (
     WorkerSubdomainStep,
     WorkerRouteStep,
     WorkerDomainStep,
+    SettingsStep,
 )

@@ -39,7 +39,8 @@ class ApplyStep:
     """Carries out one kind of action, one worker's actions of a plan group in order."""
 
     facet: str = ""
-    kind: ResourceKind
+    # None: the facet has no actions of its own, only `update` below.
+    kind: ResourceKind | None = None
 
     def __init__(self, context: ApplyContext, plan: Plan) -> None:
         self.context = context
@@ -49,6 +50,11 @@ class ApplyStep:
 
     async def run(self, action: Action) -> None:
         raise NotImplementedError
+
+    async def update(self, action: Action) -> bool:
+        """A worker `update` this facet carries out without an upload, when every change is
+        its own: True when it did (the worker is then not uploaded)."""
+        return False
 
     async def finish(self, action: Action) -> None:
         """After a worker's last action of this kind in a plan group has succeeded."""

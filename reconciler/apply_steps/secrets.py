@@ -90,17 +90,20 @@ class WorkerSecretsStep(ApplyStep):
         return value
 
     def _secrets_record(self, worker: str) -> str | None:
-        """The record for the version about to be made: fingerprints of every declared
-        secret whose value is known (written now, or verified by the plan)."""
-        ctx = self.context
-        desired = ctx.desired.workers.get(worker)
-        if ctx.fingerprint_key is None or desired is None or not desired.secrets:
-            return None
-        names = [s.name for s in desired.secrets]
-        if not secrets_record_fits(names):
-            return None
-        live = ctx.live.workers.get(worker)
-        known = {s.name: s.fingerprint for s in live.secrets} if live is not None else {}
-        entries = {n: fp for n, fp in known.items() if n in names and fp is not None}
-        entries.update(self._written.get(worker, {}))
-        return format_secrets_record(entries)
+        return secrets_record(self.context, worker, self._written.get(worker, {}))
+
+
+def secrets_record(ctx: ApplyContext, worker: str, written: dict[str, str]) -> str | None:
+    """The record for the version about to be made: fingerprints of every declared
+    secret whose value is known (`written` now, or verified by the plan)."""
+    desired = ctx.desired.workers.get(worker)
+    if ctx.fingerprint_key is None or desired is None or not desired.secrets:
+        return None
+    names = [s.name for s in desired.secrets]
+    if not secrets_record_fits(names):
+        return None
+    live = ctx.live.workers.get(worker)
+    known = {s.name: s.fingerprint for s in live.secrets} if live is not None else {}
+    entries = {n: fp for n, fp in known.items() if n in names and fp is not None}
+    entries.update(written)
+    return format_secrets_record(entries)

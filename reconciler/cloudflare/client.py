@@ -262,9 +262,23 @@ class CloudflareClient:
         self, account: str, script: str, annotations: dict[str, str]
     ) -> None:
         """A new version with the same code and bindings, carrying these annotations."""
+        await self.patch_version_settings(account, script, {"annotations": annotations})
+
+    async def patch_version_settings(
+        self, account: str, script: str, settings: dict[str, Any]
+    ) -> None:
+        """`PATCH …/settings` (multipart part `settings`): a new version with the same code,
+        these settings changed. Annotations are not carried over: send the ones to keep."""
         path = _script(account, script, "/settings")
-        body = json.dumps({"annotations": annotations}).encode()
+        body = json.dumps(settings).encode()
         await self._call("PATCH", path, files=[("settings", (None, body, "application/json"))])
+
+    async def patch_script_settings(
+        self, account: str, script: str, settings: dict[str, Any]
+    ) -> None:
+        """`PATCH …/script-settings` (JSON): the script's own settings, no new version."""
+        path = _script(account, script, "/script-settings")
+        await self._call("PATCH", path, json=settings)
 
     async def delete_script(self, account: str, name: str, force: bool = False) -> None:
         path = _script(account, name)

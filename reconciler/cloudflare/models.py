@@ -97,6 +97,14 @@ class ScriptRecord(_Record):
     # The routes the list reports for this worker (no zone ids): where `routes:` looks
     # beyond the zones a manifest names. None when the API leaves it out.
     routes: list[RouteRecord] | None = None
+    # Settings the list carries (no limits): read leniently, `settings_forms` makes sense of
+    # whatever spelling comes back.
+    logpush: Any = None
+    observability: Any = None
+    placement: Any = None
+    placement_mode: Any = None  # deprecated: `placement.mode`
+    tail_consumers: Any = None
+    usage_model: Any = None
 
 
 class ScriptSettings(_Record):
@@ -106,7 +114,12 @@ class ScriptSettings(_Record):
     compatibility_date: str | None = None
     compatibility_flags: list[str] | None = None
     tags: list[str] | None = None
-    usage_model: str | None = None
+    usage_model: Any = None
+    limits: Any = None
+    logpush: Any = None
+    observability: Any = None
+    placement: Any = None
+    tail_consumers: Any = None
 
 
 class UploadResult(_Record):

@@ -113,15 +113,17 @@ def build_upload(
     *,
     secrets: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
+    live: Worker | None = None,
 ) -> WorkerUpload:
     """Encode a desired worker for `PUT /workers/scripts/{name}`.
 
     Each Worker facet (`cloudflare/facets/`) adds its parts and metadata keys.
     `store_ids` maps store names to live ids: bindings name stores, the API wants ids.
     `secrets` are script secret values written inside this upload; the worker's other
-    secrets are kept (`keep_bindings`). `annotations` go on the version it makes.
+    secrets are kept (`keep_bindings`). `annotations` go on the version it makes. `live` is the
+    worker as it is now (None: new), for the version settings the manifest leaves alone.
     """
-    draft = UploadDraft(worker, store_ids, dict(secrets or {}))
+    draft = UploadDraft(worker, store_ids, dict(secrets or {}), live)
     for facet in FACETS:
         facet.upload(draft)
     draft.metadata.setdefault("bindings", [])

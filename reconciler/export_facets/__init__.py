@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from reconciler.export_facets import bindings, code, secrets, triggers
+from reconciler.export_facets import bindings, code, secrets, settings, triggers
 from reconciler.export_facets.base import ExportFacet
 
-FACETS: tuple[ExportFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)
+FACETS: tuple[ExportFacet, ...] = (
+    code.FACET,
+    bindings.FACET,
+    secrets.FACET,
+    triggers.FACET,
+    settings.FACET,
+)

@@ -223,6 +223,114 @@ BindingSpec = Annotated[
 BINDING_TYPES = ("plain_text", "json", "secrets_store_secret", "kv_namespace", "secret_text")
 
 
+SamplingRate = Annotated[
+    float, Field(ge=0, le=1, description="from 0 to 1 (1 = 100 %, 0.1 = 10 %); default 1")
+]
+
+
+class ObservabilityLogsSpec(_Strict):
+    """Workers Logs; a field left out takes the API's default."""
+
+    enabled: bool | None = Field(None, description="default: observability's `enabled`")
+    invocation_logs: bool | None = Field(None, description="default true")
+    head_sampling_rate: SamplingRate | None = None
+    persist: bool | None = Field(None, description="default true")
+    destinations: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, description="export destinations by name; default none"
+    )
+
+
+class ObservabilityTracesSpec(_Strict):
+    enabled: bool | None = Field(None, description="default false")
+    head_sampling_rate: SamplingRate | None = None
+    persist: bool | None = Field(None, description="default true")
+    destinations: list[Annotated[str, Field(min_length=1)]] | None = None
+    propagation_policy: Literal["authenticated", "accept"] | None = Field(
+        None, description="compared only when set (the account needs trace propagation)"
+    )
+
+
+class ObservabilityIssuesSpec(_Strict):
+    enabled: bool
+
+
+class ObservabilitySpec(_Strict):
+    """The Worker's observability, owned whole: what it leaves out is the API's default."""
+
+    enabled: bool
+    head_sampling_rate: SamplingRate | None = None
+    logs: ObservabilityLogsSpec | None = None
+    traces: ObservabilityTracesSpec | None = None
+    issues: ObservabilityIssuesSpec | None = Field(None, description="compared only when set")
+    redact_query_string: bool | None = Field(None, description="compared only when set")
+
+
+class TailConsumerSpec(_Strict):
+    service: Annotated[str, Field(min_length=1, description="the Tail Worker's name")]
+    environment: Annotated[str, Field(min_length=1)] | None = None
+    namespace: (
+        Annotated[str, Field(min_length=1, description="the dispatch namespace it belongs to")]
+        | None
+    ) = None
+
+
+class PlacementTargetSpec(_Strict):
+    region: Annotated[str, Field(min_length=1)] | None = None
+    hostname: Annotated[str, Field(min_length=1)] | None = None
+    host: Annotated[str, Field(min_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> PlacementTargetSpec:
+        if sum(x is not None for x in (self.region, self.hostname, self.host)) != 1:
+            raise ValueError("a placement target is exactly one of region, hostname or host")
+        return self
+
+
+PLACEMENT_FORMS = (
+    "placement is {mode: smart}, or one target ({region: 'aws:us-east-1'}, "
+    "{hostname: db.example.com} or {host: 'db.example.com:5432'}, optionally with "
+    "mode: targeted), or {mode: targeted, target: [one of those]}"
+)
+
+
+class PlacementSpec(_Strict):
+    """Smart Placement, or a placement target (the API's forms)."""
+
+    mode: Literal["smart", "targeted"] | None = None
+    region: Annotated[str, Field(min_length=1)] | None = None
+    hostname: Annotated[str, Field(min_length=1)] | None = None
+    host: Annotated[str, Field(min_length=1)] | None = None
+    target: Annotated[list[PlacementTargetSpec], Field(min_length=1, max_length=1)] | None = None
+
+    @model_validator(mode="after")
+    def _one_form(self) -> PlacementSpec:
+        flat = sum(x is not None for x in (self.region, self.hostname, self.host))
+        if self.mode == "smart":
+            ok = flat == 0 and self.target is None
+        elif self.target is not None:
+            ok = self.mode == "targeted" and flat == 0
+        else:
+            ok = flat == 1 or (flat == 0 and self.mode is None)
+        if not ok:
+            raise ValueError(PLACEMENT_FORMS)
+        return self
+
+
+class LimitsSpec(_Strict):
+    cpu_ms: (
+        Annotated[int, Field(ge=1, description="CPU time per invocation, in milliseconds")] | None
+    ) = None
+    subrequests: Annotated[int, Field(ge=1, description="subrequests per invocation")] | None = None
+
+
+def _unique_consumers(value: list[TailConsumerSpec] | None) -> list[TailConsumerSpec] | None:
+    if value is not None:
+        keys = [(t.service, t.environment, t.namespace) for t in value]
+        if len(set(keys)) != len(keys):
+            raise ValueError("tail_consumers names the same Tail Worker twice")
+    return value
+
+
 class WorkerSpec(_Strict):
     name: WorkerName
     script: Annotated[str, Field(min_length=1, description="path relative to this manifest file")]
@@ -243,6 +351,17 @@ class WorkerSpec(_Strict):
     )
     workers_dev: bool | None = Field(default=None, description="served on workers.dev")
     preview_urls: bool | None = Field(default=None, description="Preview URLs on workers.dev")
+    # Settings: each key owned whole when set; left out, not managed (left as it is live).
+    observability: ObservabilitySpec | None = None
+    logpush: bool | None = Field(None, description="Workers Logpush for this Worker")
+    tail_consumers: Annotated[
+        list[TailConsumerSpec] | None,
+        AfterValidator(_unique_consumers),
+        Field(description="the Tail Workers that receive this Worker's events"),
+    ] = None
+    placement: PlacementSpec | None = None
+    limits: LimitsSpec | None = None
+    usage_model: Literal["standard", "bundled", "unbound"] | None = None
 
 
 # Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).

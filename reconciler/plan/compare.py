@@ -21,13 +21,16 @@ def secret_view(secret: Secret) -> dict[str, Any]:
     return {"comment": secret.comment, "scopes": sorted(secret.scopes)}
 
 
-def worker_view(worker: Worker) -> dict[str, Any]:
-    """The worker's own fields: every facet's view, in the registry's order."""
+def worker_view(worker: Worker, desired: Worker | None = None) -> dict[str, Any]:
+    """The worker's own fields: every facet's view, in the registry's order.
+
+    `desired` is the manifests' worker it is compared with (itself when None): a facet
+    whose keys are managed only when set views only the keys the manifests set."""
     from reconciler.plan.facets import FACETS
 
     view: dict[str, Any] = {}
     for facet in FACETS:
-        view.update(facet.view(worker))
+        view.update(facet.view(worker, desired or worker))
     return view
 
 

@@ -228,7 +228,7 @@ class _Planner(Planning):
                 changes = field_changes(None, worker_view(want))
                 self.actions.append(Action("create", "worker", name, changes=changes))
                 continue
-            changes = field_changes(worker_view(have), worker_view(want))
+            changes = field_changes(worker_view(have, want), worker_view(want))
             if not have.managed:
                 self.actions.append(
                     Action("adopt", "worker", name, None, changes, REASON_ADOPT_WORKER)
@@ -320,7 +320,7 @@ def compute_plan(
         facet.plan(planner)
     planner.replace_warnings()  # after every fingerprint comparison, worker secrets' too
     planner.unavailability_notes()
-    actions = order_actions(planner.actions, live)
+    actions = order_actions(planner.actions, live, desired)
     if fingerprint_key is None and any(a.writes_value for a in actions):
         planner.warnings.append(NO_PIN_WARNING)
     conflicts = sorted(

@@ -7,6 +7,11 @@ those of the worker it uploads itself; the others need the worker to exist). Its
 triggers (crons, routes, domains, workers.dev) come after its upload and secrets. Within a
 group actions are sorted by name so the same inputs always give the same plan text.
 
+Workers name other workers (service bindings, tail consumers), and the API refuses a name
+that does not exist yet: a worker is created (or updated) after the workers it names and
+deleted before them. Each worker gets a layer, how deep it sits above the workers it names
+(`worker_layers`); the workers group runs layer by layer, and apply keeps the layers apart.
+
 One exception: stores are scarce. When the plan deletes a store and creates another,
 and the account could not hold both at once, the deleted stores go first (with their
 secrets and the workers being deleted that bind them), or the create would fail.
@@ -14,9 +19,12 @@ secrets and the workers being deleted that bind them), or the create would fail.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action
-from reconciler.state import State
+from reconciler.settings_forms import tail_consumers
+from reconciler.state import State, Worker
 from reconciler.words import count
 
 _GROUPS: dict[tuple[str, bool], int] = {
@@ -39,14 +47,67 @@ _GROUPS: dict[tuple[str, bool], int] = {
 }
 
 
-def action_rank(action: Action) -> tuple[int, str, str]:
-    """Sort key: dependency group, then store (or worker), then name."""
+def worker_refs(worker: Worker) -> set[str]:
+    """The workers this worker names: its service bindings' and its tail consumers'."""
+    refs = {
+        str(b.params["service"])
+        for b in worker.bindings
+        if b.type == "service" and b.params.get("service")
+    }
+    consumers = worker.settings.get("tail_consumers")
+    refs |= {t["service"] for t in tail_consumers(consumers) if not t.get("namespace")}
+    return refs - {worker.name}
+
+
+def worker_layers(state: State | None) -> dict[str, int]:
+    """0 for a worker that names no other worker of the state, else one more than the
+    deepest it names. A cycle (the API cannot create one) is cut where it is met."""
+    workers = state.workers if state is not None else {}
+    layers: dict[str, int] = {}
+
+    def layer(name: str, path: frozenset[str]) -> int:
+        if name not in layers:
+            refs = [r for r in worker_refs(workers[name]) if r in workers and r not in path]
+            layers[name] = 1 + max((layer(r, path | {r}) for r in refs), default=-1)
+        return layers[name]
+
+    for name in sorted(workers):
+        layer(name, frozenset({name}))
+    return layers
+
+
+@dataclass(frozen=True)
+class Layers:
+    """Worker layers of both sides: creates and updates follow the manifests, deletes the
+    account (the deepest first)."""
+
+    desired: dict[str, int] = field(default_factory=dict)
+    live: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, desired: State | None, live: State | None) -> Layers:
+        return cls(worker_layers(desired), worker_layers(live))
+
+    def of_action(self, action: Action) -> int:
+        if action.kind != "worker":
+            return 0
+        if action.action == "delete":
+            return -self.live.get(action.name, 0)
+        return self.desired.get(action.name, 0)
+
+
+def action_rank(action: Action, layers: Layers | None = None) -> tuple[int, int, str, str]:
+    """Sort key: dependency group, worker layer, then store (or worker), then name."""
     group = _GROUPS[(action.kind, action.action == "delete")]
-    return (group, action.store or action.worker or "", action.name)
+    layer = layers.of_action(action) if layers is not None else 0
+    return (group, layer, action.store or action.worker or "", action.name)
 
 
-def order_actions(actions: list[Action], live: State | None = None) -> list[Action]:
-    ordered = sorted(actions, key=action_rank)
+def order_actions(
+    actions: list[Action], live: State | None = None, desired: State | None = None
+) -> list[Action]:
+    layers = Layers.of(desired, live)
+    ordered = sorted(actions, key=lambda a: action_rank(a, layers))
     if live is None or not _needs_room_first(ordered, live):
         return ordered
     gone = {a.name for a in ordered if a.kind == "store" and a.action == "delete"}

@@ -3,7 +3,13 @@
 
 from __future__ import annotations
 
-from reconciler.cloudflare.facets import bindings, code, secrets, triggers
+from reconciler.cloudflare.facets import bindings, code, secrets, settings, triggers
 from reconciler.cloudflare.facets.base import CloudflareFacet
 
-FACETS: tuple[CloudflareFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)
+FACETS: tuple[CloudflareFacet, ...] = (
+    code.FACET,
+    bindings.FACET,
+    secrets.FACET,
+    triggers.FACET,
+    settings.FACET,
+)

@@ -25,6 +25,8 @@ class UploadDraft:
     store_ids: dict[str, str]
     # Script secret values written inside this upload, by name.
     secrets: dict[str, str]
+    # The worker as it is live (None: new), for what an upload would otherwise reset.
+    live: Worker | None = None
     parts: list[UploadPart] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 

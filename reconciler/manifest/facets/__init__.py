@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from reconciler.manifest.facets import bindings, code, secrets, triggers
+from reconciler.manifest.facets import bindings, code, secrets, settings, triggers
 from reconciler.manifest.facets.base import ManifestFacet
 
-FACETS: tuple[ManifestFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)
+FACETS: tuple[ManifestFacet, ...] = (
+    code.FACET,
+    bindings.FACET,
+    secrets.FACET,
+    triggers.FACET,
+    settings.FACET,
+)

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from reconciler.plan.facets import bindings, code, secrets, triggers
+from reconciler.plan.facets import bindings, code, secrets, settings, triggers
 from reconciler.plan.facets.base import PlanFacet
 
-FACETS: tuple[PlanFacet, ...] = (code.FACET, bindings.FACET, secrets.FACET, triggers.FACET)
+FACETS: tuple[PlanFacet, ...] = (
+    code.FACET,
+    bindings.FACET,
+    secrets.FACET,
+    triggers.FACET,
+    settings.FACET,
+)

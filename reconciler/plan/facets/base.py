@@ -14,9 +14,11 @@ class PlanFacet:
 
     name: str = ""
 
-    def view(self, worker: Worker) -> dict[str, Any]:
+    def view(self, worker: Worker, desired: Worker) -> dict[str, Any]:
         """Its fields in the worker's own create/update/adopt action: JSON types, compared
-        field by field (`compare.field_changes`), shown as the action's changes."""
+        field by field (`compare.field_changes`), shown as the action's changes. `desired`
+        is the manifests' worker `worker` is compared with (`worker` itself on that side):
+        keys managed only when the manifest sets them are viewed only then."""
         return {}
 
     def values(self, planning: Planning) -> list[ValueSource]:

@@ -11,7 +11,7 @@ from reconciler.state import Worker
 class BindingsPlan(PlanFacet):
     name = "bindings"
 
-    def view(self, worker: Worker) -> dict[str, Any]:
+    def view(self, worker: Worker, desired: Worker) -> dict[str, Any]:
         return {
             f"bindings.{b.name}": dict(sorted(b.to_dict().items()))
             for b in sorted(worker.bindings, key=lambda b: b.name)

@@ -11,7 +11,7 @@ from reconciler.state import Worker
 class CodePlan(PlanFacet):
     name = "code"
 
-    def view(self, worker: Worker) -> dict[str, Any]:
+    def view(self, worker: Worker, desired: Worker) -> dict[str, Any]:
         return {
             "script": worker.script_digest,
             "compatibility_date": worker.compatibility_date,
