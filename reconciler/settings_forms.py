@@ -3,7 +3,9 @@
 The API spells an unset setting many ways (absent, `null`, `{}`, `[]`, or the default value
 filled in: `head_sampling_rate: 1`, `persist: true`, `destinations: []`), and Terraform users
 met the perpetual diffs that follow (TF #7155, #7197). Every form here compares equal to
-the default it stands for, so a plan after an apply is empty however the API answers:
+the default it stands for, so a plan after an apply is empty however the API answers.
+The observability defaults are the ones wrangler fills in to compare its configuration with
+the remote one (`normalizeObservability`, wrangler 4.86.0):
 
 - `observability` (on the script, `…/script-settings`): `{enabled: false,
   head_sampling_rate: 1}`; its `logs`: `enabled` as the top-level `enabled`,

@@ -68,8 +68,9 @@ def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
         )
     if error.has_code(10021):
         return (
-            f"{what} failed (10021): the Worker script failed Cloudflare's validation: {msg}; "
-            "fix the script (or its format: ES module vs classic) and apply again."
+            f"{what} failed (10021): the Worker failed Cloudflare's validation: {msg}; fix what "
+            "it names (the script or its format, ES module vs classic; a binding; a setting) "
+            "and apply again."
         )
     if error.has_code(7003):
         return (

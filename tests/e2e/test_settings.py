@@ -115,9 +115,7 @@ def test_out_of_band_observability_shows_as_drift_and_apply_repairs_it_without_a
     assert env.run("drift").exit_code == 0
 
 
-def test_out_of_band_limits_are_repaired_with_a_settings_patch(
-    env: Env, sdk: Cloudflare
-) -> None:
+def test_out_of_band_limits_are_repaired_with_a_settings_patch(env: Env, sdk: Cloudflare) -> None:
     declare(env)
     apply(env)
     sdk.workers.scripts.script_and_version_settings.edit(
