@@ -23,6 +23,7 @@ from reconciler.file_policy import (
     read_manifest_file,
 )
 from reconciler.values import ValueSource
+from reconciler.settings_forms import canonical as settings_canonical
 
 SCOPES: tuple[str, ...] = ("workers", "ai_gateway", "dex", "access", "containers", "websearch")
 WorkerFormat = Literal["module", "classic"]
@@ -305,7 +306,7 @@ class State:
                     list(w.crons) if w.crons is not None else None,
                     w.workers_dev,
                     w.preview_urls,
-                    w.settings,
+                    {k: settings_canonical(k, v, v) for k, v in sorted(w.settings.items())},
                 ]
                 for w in self.workers.values()
             ),
