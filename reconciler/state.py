@@ -22,8 +22,8 @@ from reconciler.file_policy import (
     FileRefusedError,
     read_manifest_file,
 )
-from reconciler.values import ValueSource
 from reconciler.settings_forms import canonical as settings_canonical
+from reconciler.values import ValueSource
 
 SCOPES: tuple[str, ...] = ("workers", "ai_gateway", "dex", "access", "containers", "websearch")
 WorkerFormat = Literal["module", "classic"]

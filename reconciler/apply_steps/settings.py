@@ -6,7 +6,7 @@ logpush and tail consumers with one `PATCH …/script-settings` (no new version)
 limits and usage model with one `PATCH …/settings`, a version with the same code and
 bindings that also carries the worker secrets' fingerprint record (annotations are not
 inherited across settings updates, and without the record the next plan would rewrite every
-secret). A worker with other writes in the plan (its secrets) is uploaded as before.
+secret). A worker whose secrets the plan writes is uploaded as before (they ride in it).
 """
 
 from __future__ import annotations
@@ -31,8 +31,10 @@ class SettingsStep(ApplyStep):
 
     def __init__(self, context: ApplyContext, plan: Plan) -> None:
         super().__init__(context, plan)
-        # Workers with writes of another facet in this plan: those need the upload.
-        self._riding = {a.worker for a in plan.actions if a.worker and a.action != "delete"}
+        # Workers whose script secrets this plan writes: those ride in the upload.
+        self._riding = {
+            a.worker for a in plan.actions if a.kind == "worker_secret" and a.action != "delete"
+        }
 
     async def update(self, action: Action) -> bool:
         keys = {setting_of(c.field) for c in action.changes}
