@@ -19,7 +19,7 @@ EMULATOR = "reconciler.emulator"
 # The layer order, written once: lowest first.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # words, errors, markers, empty forms, untrusted text, safe writes, credential names,
-    # the file policy, value sources, the YAML reader
+    # the file policy, value sources, the YAML reader, the settings' forms
     (
         "reconciler",
         "reconciler.errors",
@@ -34,6 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "reconciler.facets",
         "reconciler.yamlpos",
         "reconciler.yaml_errors",
+        "reconciler.settings_forms",
     ),
     # the shared model both sides load into
     ("reconciler.state",),
