@@ -47,7 +47,11 @@ from reconciler.manifest.merge import load_manifests
 from reconciler.manifest.models import BINDING_TYPES, SecretSpec, StoreSpec, WorkerSpec
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
+from reconciler.settings_forms import KEYS as SETTINGS_KEYS
+from reconciler.settings_forms import canonical as settings_canonical
 from tests.e2e.conftest import FINGERPRINT_KEY, Env, start_env
+from tests.settings_strategies import ABSENT as SETTINGS_ABSENT
+from tests.settings_strategies import settings_keys
 
 ABSENT = object()  # a strategy's way to say "leave the key out of the manifest"
 STORES = ["main", "second"]
@@ -87,6 +91,9 @@ class Worker:
     # same binding's value (a json {} becoming [] must be applied, not compared away).
     kinds: dict[str, str]
     files: dict[str, str] = field(default_factory=dict)
+    # The workers declared after it in the same set: the ones it may name as Tail Workers
+    # (declared, so they exist; only later ones, so no cycle the API could not create).
+    later: list[str] = field(default_factory=list)
 
 
 # -- one strategy per optional Worker key ----------------------------------------------------
@@ -175,6 +182,19 @@ def _preview_urls(w: Worker) -> st.SearchStrategy[Any]:
     return st.sampled_from([ABSENT, True, False])
 
 
+def _settings_key(key: str) -> None:
+    """Each settings key's strategy from tests/settings_strategies.py (ABSENT spelled ours)."""
+
+    @worker_key(key)
+    def draw_setting(w: Worker) -> st.SearchStrategy[Any]:
+        strategy = settings_keys(w.later)[key]()
+        return strategy.map(lambda v: ABSENT if v is SETTINGS_ABSENT else v)
+
+
+for _key in SETTINGS_KEYS:
+    _settings_key(_key)
+
+
 # -- one strategy per binding type: the binding's keys besides `type` and `name` --------------
 
 BINDINGS: dict[str, Callable[[Worker, str], st.SearchStrategy[dict[str, Any]]]] = {}
@@ -242,8 +262,10 @@ def manifest_sets(draw: st.DrawFn, kinds: dict[str, str]) -> tuple[dict[str, Any
         secrets.append(secret)
     bindable = [s for s in secrets if "workers" in s["scopes"]]
     workers = []
-    for name in draw(st.lists(st.sampled_from(WORKERS), max_size=2, unique=True)):
+    names = draw(st.lists(st.sampled_from(WORKERS), max_size=2, unique=True))
+    for i, name in enumerate(names):
         w = Worker(name, module=draw(st.booleans()), bindable=bindable, kinds=kinds)
+        w.later = names[i + 1 :]
         body = draw(st.sampled_from(["", "hello", "a'b"]))
         code = (
             f"export default {{ fetch() {{ return new Response({body!r}) }} }}\n"
@@ -370,6 +392,10 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
         for key, field_ in (("workers_dev", "enabled"), ("preview_urls", "previews_enabled")):
             if key in entry:
                 assert script["subdomain"][field_] is entry[key], key
+        for key in SETTINGS_KEYS:
+            if key in entry:
+                held = settings_canonical(key, script["settings"].get(key), entry[key])
+                assert held == settings_canonical(key, entry[key], entry[key]), key
 
 
 # -- the properties ---------------------------------------------------------------------------
