@@ -21,6 +21,7 @@ from typing import Any
 from reconciler import safewrite
 from reconciler.cloudflare.models import UploadResult
 from reconciler.cloudflare.upload import WorkerUpload
+from reconciler.settings_forms import SCRIPT_KEYS
 
 CACHE_VERSION = 1
 
@@ -131,5 +132,11 @@ def upload_entry(result: UploadResult, upload: WorkerUpload, digest: str) -> Cac
         "compatibility_date": meta.get("compatibility_date"),
         "compatibility_flags": meta["compatibility_flags"],
         "tags": meta["tags"],
+        # A version setting the upload leaves out is reset by it: none is what the read shows.
+        "limits": meta.get("limits"),
+        "placement": meta.get("placement"),
+        "usage_model": meta.get("usage_model"),
     }
+    # Script settings the upload leaves out stay as they were: unknown here, so not cached.
+    settings.update({k: meta[k] for k in SCRIPT_KEYS if k in meta})
     return CachedScript(result.etag, result.modified_on, settings, digest)
