@@ -1,0 +1,282 @@
+"""The JSON documents commands print with `--format json`: one per command, versioned.
+
+Every document is a pydantic model here; the JSON Schema of each command's output ships in
+`reconciler/schemas/` (generated from these models: `python -m reconciler.documents`), and a
+test validates real output against the shipped files. A command's output is its document,
+or the error document when it stops on an error (same exit code as in text mode).
+
+A new command plugs in by defining its model and adding it to DOCUMENTS; the CLI's
+`json_format` option and error handling then cover it.
+
+`plan` and `drift` print the plan JSON (reconciler/plan/render_json.py), unchanged.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from reconciler.errors import Location, Problem
+from reconciler.plan.model import ActionType, ConflictKind, ResourceKind
+
+DOCUMENT_VERSION: Final = 1
+
+
+class _Document(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- shared parts ---------------------------------------------------------------------------
+
+
+class Spot(_Document):
+    file: str
+    line: int = Field(description="1-based; 0 when the problem is about the whole file")
+    column: int = Field(description="1-based; 0 when the problem is about the whole file")
+
+    @classmethod
+    def of(cls, location: Location) -> Spot:
+        return cls(file=location.file, line=location.line, column=location.column)
+
+
+class ProblemItem(Spot):
+    message: str
+    related: list[Spot] = Field(default_factory=list, description="Other spots involved")
+
+    @classmethod
+    def of_problem(cls, problem: Problem) -> ProblemItem:
+        where = problem.location
+        return cls(
+            file=where.file,
+            line=where.line,
+            column=where.column,
+            message=problem.message,
+            related=[Spot.of(loc) for loc in problem.related],
+        )
+
+
+class ErrorDetail(_Document):
+    message: str = Field(description="The one sentence the text output prints after `Error:`")
+    exit_code: int = Field(description="The command's exit code (1 error, 3 conflicts)")
+    problems: list[ProblemItem] = Field(
+        default_factory=list, description="Manifest problems, each with its location"
+    )
+
+
+class ErrorDocument(_Document):
+    """What any command prints when it stops on an error."""
+
+    version: Literal[1] = 1
+    command: str
+    error: ErrorDetail
+
+
+# --- plan and drift: the plan JSON ------------------------------------------------------------
+
+
+class PlanChange(_Document):
+    field: str
+    before: Any
+    after: Any
+
+
+class PlanAction(_Document):
+    action: ActionType
+    kind: ResourceKind
+    name: str
+    store: str | None
+    changes: list[PlanChange]
+    reason: str
+    worker: str | None = Field(default=None, description="worker_secret only")
+
+
+class PlanConflict(_Document):
+    kind: ConflictKind
+    message: str
+
+
+class PlanSummary(_Document):
+    create: int
+    update: int
+    replace: int
+    delete: int
+    adopt: int
+    no_op: int
+    unmanaged: int
+
+
+class PlanUnmanaged(_Document):
+    kind: ResourceKind
+    name: str
+    store: str | None
+
+
+class PlanOptionsItem(_Document):
+    prune: bool
+    force: bool
+    replace: list[str]
+
+
+class DriftOptionsItem(_Document):
+    fail_on: Literal["unmanaged"] | None
+
+
+class PlanDocument(_Document):
+    """`plan --format json`, the plan file (`plan --out`), and the plan inside apply's output."""
+
+    version: Literal[1]
+    account_id: str
+    actions: list[PlanAction] = Field(description="In the order apply runs them")
+    conflicts: list[PlanConflict]
+    summary: PlanSummary
+    live_digest: str
+    manifest_digest: str
+    warnings: list[str]
+    unmanaged: list[PlanUnmanaged]
+    options: PlanOptionsItem
+
+
+class DriftDocument(PlanDocument):
+    """`drift --format json`: the plan JSON with drift's own options."""
+
+    options: DriftOptionsItem  # type: ignore[assignment]
+
+
+# --- validate ---------------------------------------------------------------------------------
+
+
+class Counts(_Document):
+    stores: int
+    secrets: int
+    workers: int
+    files: int
+
+
+class ValidateDocument(_Document):
+    version: Literal[1] = 1
+    command: Literal["validate"] = "validate"
+    valid: bool
+    problems: list[ProblemItem]
+    warnings: list[ProblemItem] = Field(
+        description="Not errors, but what plan and apply will meet (an unset env value, say)"
+    )
+    counts: Counts | None = Field(description="What the manifests declare (null when invalid)")
+    files: list[str] = Field(description="The manifest files read")
+    message: str = Field(description="The sentence the text output ends with")
+
+
+# --- apply ------------------------------------------------------------------------------------
+
+
+class OutcomeItem(_Document):
+    action: ActionType
+    kind: ResourceKind
+    name: str
+    store: str | None
+    worker: str | None = None
+    status: Literal["done", "failed", "not_started"]
+    note: str = Field(description="How it was done when that differs from the plan, else ''")
+    error: str | None = Field(description="Why it failed (failed actions only)")
+    secret_absent: bool = Field(
+        description="Deleted for replacement and not recreated: absent from the account now"
+    )
+
+
+class ApplySummary(_Document):
+    done: int
+    failed: int
+    not_started: int
+
+
+class ApplyDocument(_Document):
+    version: Literal[1] = 1
+    command: Literal["apply"] = "apply"
+    ok: bool = Field(description="Every action done (true when there was nothing to do)")
+    interrupted: bool
+    secret_update: Literal["replace", "patch"]
+    plan: PlanDocument = Field(description="The fresh plan that was applied")
+    outcomes: list[OutcomeItem] = Field(description="One per action, in the plan's order")
+    summary: ApplySummary
+    message: str = Field(description="The report the text output ends with")
+
+
+# --- export -----------------------------------------------------------------------------------
+
+
+class EnvVarItem(_Document):
+    name: str
+    store: str = Field(description="The store's name, or the worker's for a worker secret")
+    secret: str
+    worker: bool
+
+
+class ExportDocument(_Document):
+    version: Literal[1] = 1
+    command: Literal["export"] = "export"
+    account_id: str
+    directory: str
+    files: list[str] = Field(description="Files written")
+    env_vars: list[EnvVarItem] = Field(
+        description="Set these (one secret value each) before planning the exported manifests"
+    )
+    warnings: list[str]
+    next_command: str = Field(description="The plan command to run next, as it can be pasted")
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+DOCUMENTS: dict[str, type[BaseModel]] = {
+    "validate": ValidateDocument,
+    "plan": PlanDocument,
+    "drift": DriftDocument,
+    "apply": ApplyDocument,
+    "export": ExportDocument,
+}
+
+
+def output_schema(command: str) -> dict[str, Any]:
+    """The JSON Schema of what `reconciler COMMAND --format json` prints: its document or
+    the error document."""
+    output: Any = DOCUMENTS[command] | ErrorDocument
+    schema = TypeAdapter(output).json_schema()
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"reconciler {command} --format json, version {DOCUMENT_VERSION}",
+        **schema,
+    }
+
+
+def dumps(document: BaseModel | dict[str, Any]) -> str:
+    """One document as printed: indented, keys in model order, ending with a newline."""
+    data = document.model_dump(mode="json") if isinstance(document, BaseModel) else document
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+SCHEMA_DIR = Path(__file__).parent / "schemas"
+
+
+def schema_path(command: str) -> Path:
+    return SCHEMA_DIR / f"{command}.schema.json"
+
+
+def schema_text(command: str) -> str:
+    return json.dumps(output_schema(command), indent=2, sort_keys=True) + "\n"
+
+
+def write_schemas() -> list[Path]:
+    """Regenerate the shipped schema files from the models (after changing a document)."""
+    SCHEMA_DIR.mkdir(exist_ok=True)
+    written = []
+    for command in DOCUMENTS:
+        path = schema_path(command)
+        path.write_text(schema_text(command), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_schemas():
+        print(path)
