@@ -45,6 +45,7 @@ NOT_RUN = {
 }
 QUICK_START = 2  # README.md's first two shell blocks; .ci/run runs them verbatim
 CI_SECTION = 4  # the next four: plan, apply, drift, export
+COMPLETION = 1  # then "Shell completion": the bash line
 
 
 def _squash(text: str) -> str:
@@ -58,7 +59,7 @@ def _first_line(block: str) -> str:
 def test_every_block_is_accounted_for() -> None:
     excused_in = {doc: sum(1 for d, _ in NOT_RUN if d == doc) for doc, _ in NOT_RUN}
     docs = {
-        "README.md": QUICK_START + CI_SECTION + excused_in["README.md"],
+        "README.md": QUICK_START + CI_SECTION + COMPLETION + excused_in["README.md"],
         "reconciler/emulator/README.md": 1 + excused_in["reconciler/emulator/README.md"],
     }
     for doc, expected in docs.items():
@@ -130,3 +131,26 @@ def test_the_emulator_readme_python_snippets_run(index: int, tmp_path: Path) -> 
     snippet = PYTHON_BLOCK.findall(EMULATOR_README.read_text())[index]
     run = run_clean([sys.executable, "-c", snippet], tmp_path)
     assert run.returncode == 0, f"{snippet}\n{run.stderr}"
+
+
+def test_the_completion_line_completes_commands_and_choices(tmp_path: Path) -> None:
+    (block,) = shell_blocks(README)[QUICK_START + CI_SECTION : QUICK_START + CI_SECTION + 1]
+    assert block.strip() == 'eval "$(_RECONCILER_COMPLETE=bash_source reconciler)"'
+    # What bash does on <Tab>: the function `complete` registered, with the words so far.
+    probe = block + """
+complete -p reconciler
+tab() { COMPREPLY=(); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _reconciler_completion reconciler; echo "${COMPREPLY[*]}"; }
+tab reconciler pl
+tab reconciler plan --format ''
+tab reconciler apply --secret-update ''
+tab reconciler plan --detailed
+"""
+    run = run_clean(["bash", "-e", "-c", probe], tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == [
+        "complete -o nosort -F _reconciler_completion reconciler",
+        "plan",
+        "text json markdown",
+        "replace patch",
+        "--detailed-exitcode",
+    ]
