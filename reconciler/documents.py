@@ -14,13 +14,18 @@ A new command plugs in by defining its model and adding it to DOCUMENTS; the CLI
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from reconciler.errors import Location, Problem
-from reconciler.plan.model import ActionType, ConflictKind, ResourceKind
+from reconciler.apply import ApplyReport, Outcome
+from reconciler.errors import Location, ManifestError, Problem
+from reconciler.export import Export
+from reconciler.manifest.merge import ManifestSet
+from reconciler.plan.model import ActionType, ConflictKind, Plan, ResourceKind
+from reconciler.sentences import error_sentence, report_lines, valid_summary
 
 DOCUMENT_VERSION: Final = 1
 
@@ -253,6 +258,113 @@ def dumps(document: BaseModel | dict[str, Any]) -> str:
     """One document as printed: indented, keys in model order, ending with a newline."""
     data = document.model_dump(mode="json") if isinstance(document, BaseModel) else document
     return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+# --- builders: what the commands print --------------------------------------------------------
+
+
+def error_document(command: str, error: BaseException, exit_code: int) -> ErrorDocument:
+    problems = error.problems if isinstance(error, ManifestError) else []
+    return ErrorDocument(
+        command=command,
+        error=ErrorDetail(
+            message=error_sentence(error),
+            exit_code=exit_code,
+            problems=[ProblemItem.of_problem(p) for p in problems],
+        ),
+    )
+
+
+def validate_document(
+    manifests: ManifestSet | None, problems: Sequence[Problem], files: Sequence[Path]
+) -> ValidateDocument:
+    """`manifests` when they loaded (and resolved, with --resolve), else the problems."""
+    if manifests is not None and not problems:
+        state = manifests.state
+        return ValidateDocument(
+            valid=True,
+            problems=[],
+            warnings=[ProblemItem.of_problem(w) for w in manifests.warnings],
+            counts=Counts(
+                stores=len(state.stores),
+                secrets=len(state.secrets),
+                workers=len(state.workers),
+                files=len(manifests.files),
+            ),
+            files=[str(f) for f in manifests.files],
+            message=valid_summary(manifests),
+        )
+    return ValidateDocument(
+        valid=False,
+        problems=[ProblemItem.of_problem(p) for p in problems],
+        warnings=[ProblemItem.of_problem(w) for w in (manifests.warnings if manifests else [])],
+        counts=None,
+        files=[str(f) for f in files],
+        message=error_sentence(ManifestError(list(problems))),
+    )
+
+
+def plan_document(plan: Plan) -> PlanDocument:
+    return PlanDocument.model_validate(plan.to_dict())
+
+
+def outcome_item(outcome: Outcome, stores: list[str] | None = None) -> OutcomeItem:
+    action = outcome.action
+    return OutcomeItem(
+        action=action.action,
+        kind=action.kind,
+        name=action.name,
+        store=action.store,
+        worker=action.worker,
+        status=outcome.status,
+        note=outcome.note,
+        error=error_sentence(outcome.error, stores) if outcome.status == "failed" else None,
+        secret_absent=outcome.secret_absent,
+    )
+
+
+def apply_document(
+    plan: Plan,
+    report: ApplyReport | None,
+    *,
+    secret_update: str,
+    interrupted: bool = False,
+    stores: list[str] | None = None,
+    message: str = "",
+) -> ApplyDocument:
+    """The plan apply made and what became of each action; `report` None: nothing was run
+    (no changes, or conflicts: `message` says which)."""
+    outcomes = report.outcomes if report is not None else []
+    lines = report_lines(report, interrupted=interrupted) if report is not None else [message]
+    return ApplyDocument(
+        ok=(report is None and not plan.conflicts) or (report is not None and report.ok),
+        interrupted=interrupted,
+        secret_update="patch" if secret_update == "patch" else "replace",
+        plan=plan_document(plan),
+        outcomes=[outcome_item(o, stores) for o in outcomes],
+        summary=ApplySummary(
+            done=sum(o.status == "done" for o in outcomes),
+            failed=sum(o.status == "failed" for o in outcomes),
+            not_started=sum(o.status == "not_started" for o in outcomes),
+        ),
+        message="\n".join(lines),
+    )
+
+
+def export_document(
+    result: Export, directory: Path, written: Sequence[Path], next_command: str
+) -> ExportDocument:
+    return ExportDocument(
+        account_id=result.account_id,
+        directory=str(directory),
+        files=[str(p) for p in written],
+        env_vars=[
+            EnvVarItem(name=v.name, store=v.store, secret=v.secret, worker=v.worker)
+            for v in result.env_vars
+        ],
+        warnings=list(result.warnings),
+        next_command=next_command,
+    )
 
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"

@@ -52,6 +52,14 @@ def state_dir(manifest_paths: Sequence[str]) -> Path:
     return (first if first.is_dir() else first.parent) / STATE_DIR_NAME
 
 
+LOCAL_DB = "local.db"
+
+
+def has_local_account(manifest_dir: Path) -> bool:
+    """Whether a manifest directory has a local account (`apply --local` made one there)."""
+    return (manifest_dir / STATE_DIR_NAME / LOCAL_DB).is_file()
+
+
 @dataclass(frozen=True)
 class LocalEmulator:
     """The embedded emulator of one manifest set: where its state lives, what it serves."""
@@ -80,7 +88,7 @@ class LocalEmulator:
         # about 60 ms of start-up.
         from reconciler.emulator.app import create_app
 
-        return httpx.ASGITransport(app=create_app(self.config(), str(self.directory / "local.db")))
+        return httpx.ASGITransport(app=create_app(self.config(), str(self.directory / LOCAL_DB)))
 
     def fingerprint_key(self) -> bytes:
         path = self.directory / "local-fingerprint.key"

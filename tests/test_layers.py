@@ -52,7 +52,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "reconciler.workflow",
     ),
     # what both front ends say
-    ("reconciler.sentences",),
+    ("reconciler.sentences", "reconciler.documents"),
     # the two front ends, side by side: the CLI's modules and the MCP server
     ("reconciler.cli.", "reconciler.mcp"),
     # the program: both front ends' commands on one click group (`reconciler/cli/__init__`)

@@ -26,15 +26,14 @@ from reconciler.cli.options import (
     paths_argument,
     with_plan_options,
 )
-from reconciler.errors import (
-    ApplyError,
-    CancelledError,
-    ConfigError,
-)
+from reconciler.cli.output import emit, json_format_option
+from reconciler.documents import apply_document
+from reconciler.errors import ApplyError, CancelledError, ConfigError, PlanConflictError
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.planfile import read_plan
 from reconciler.plan.render_common import describe
 from reconciler.plan.render_text import render_text
+from reconciler.plan.secret_update import as_applied
 from reconciler.sentences import absent_warning, error_sentence, interrupted_report, report_lines
 from reconciler.workflow import open_session
 
@@ -55,6 +54,7 @@ from reconciler.workflow import open_session
     show_default=True,
     help="How a value change is written: delete then recreate, or PATCH first (falls back).",
 )
+@json_format_option
 @with_plan_options
 @allow_outside_option
 @allow_commands_option
@@ -66,6 +66,7 @@ def apply(
     plan_file: Path | None,
     auto_approve: bool,
     secret_update: SecretUpdate,
+    output_format: str,
     prune: bool,
     force: bool,
     replace: tuple[str, ...],
@@ -82,7 +83,9 @@ def apply(
             "pass them to `reconciler plan --out` and apply that plan"
         )
     saved = read_plan(plan_file) if plan_file is not None else None
-    console = Console(soft_wrap=True)
+    as_json = output_format == "json"
+    # Under --format json stdout holds only the document: the plan and progress go to stderr.
+    console = Console(soft_wrap=True, stderr=as_json)
     if saved is None and not auto_approve and not sys.stdin.isatty():
         raise ConfigError(
             "apply asks for confirmation, but there is no terminal; "
@@ -96,13 +99,14 @@ def apply(
             else:
                 options = PlanOptions(prune=prune, force=force, replace=list(replace))
                 todo, live = await session.plan(manifests, options)
-            render_text(todo, console)
+            shown.append(todo)
+            render_text(as_applied(todo, secret_update), console)
             todo.raise_if_conflicts()
             if not todo.has_changes:
                 return None
             if saved is None and not auto_approve:
-                _confirm()
-            stores = sorted(live.stores)
+                _confirm(err=as_json)
+            stores.extend(sorted(live.stores))
             applying.append(todo)
             with _progress_bar(console, len(todo.actions)) as advance:
 
@@ -115,19 +119,41 @@ def apply(
                     todo, manifests, live, secret_update=secret_update, on_outcome=on_outcome
                 )
 
+    shown: list[Plan] = []  # the plan, once made
     applying: list[Plan] = []  # the plan, once apply has started changing things
     outcomes: list[Outcome] = []
+    stores: list[str] = []
+
+    def document(report: ApplyReport | None, interrupted: bool = False, message: str = "") -> None:
+        if as_json and shown:
+            emit(
+                apply_document(
+                    shown[0],
+                    report,
+                    secret_update=secret_update,
+                    interrupted=interrupted,
+                    stores=stores,
+                    message=message,
+                )
+            )
+
     try:
         report = asyncio.run(run())
     except KeyboardInterrupt:
         if not applying:
             raise
-        _report(interrupted_report(applying[0], outcomes), interrupted=True)
+        report = interrupted_report(applying[0], outcomes)
+        document(report, interrupted=True)
+        _report(report, interrupted=True)
+    except PlanConflictError as exc:
+        document(None, message=error_sentence(exc))
+        raise
+    document(report, message="No changes; nothing was applied.")
     if report is not None:
-        _report(report)
+        _report(report, quiet=as_json)
 
 
-def _confirm() -> None:
+def _confirm(*, err: bool = False) -> None:
     """Ask before applying; Ctrl-C (or end of input) at the prompt cancels at once.
 
     asyncio.run's SIGINT handler only cancels the task at its next await, and the prompt
@@ -136,7 +162,7 @@ def _confirm() -> None:
     """
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        approved = click.confirm("Apply these changes?", default=False)
+        approved = click.confirm("Apply these changes?", default=False, err=err)
     except click.Abort:
         click.echo("", err=True)  # end the prompt's line (the terminal shows ^C)
         approved = False
@@ -163,6 +189,8 @@ def _progress_bar(console: Console, total: int) -> Iterator[Callable[[], None]]:
 def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
     # Text, never markup: a name holding `[` cannot restyle the line.
     what = describe(outcome.action)
+    if outcome.note:  # how it was done, when that is not what the plan said
+        what += f" ({outcome.note})"
     if outcome.status == "done":
         console.print(Text.assemble(("done", "green"), f"    {what}"), highlight=False)
     elif outcome.status == "failed":
@@ -175,9 +203,11 @@ def _progress(console: Console, outcome: Outcome, stores: list[str]) -> None:
         console.print(Text.assemble(("skipped", "yellow"), skipped), highlight=False)
 
 
-def _report(report: ApplyReport, *, interrupted: bool = False) -> None:
+def _report(report: ApplyReport, *, interrupted: bool = False, quiet: bool = False) -> None:
+    """The closing line on success (`quiet`: the JSON document said it); else ApplyError."""
     lines = report_lines(report, interrupted=interrupted)
     if report.ok and not interrupted:
-        click.echo(lines[0])
+        if not quiet:
+            click.echo(lines[0])
         return
     raise ApplyError("\n".join(lines), report)

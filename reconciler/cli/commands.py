@@ -16,6 +16,7 @@ from rich.console import Console
 from reconciler import __version__
 from reconciler.cli.exits import handle_errors
 from reconciler.cli.options import (
+    DEFAULT_PATHS,
     FullHelpGroup,
     allow_commands_option,
     allow_outside_option,
@@ -28,11 +29,16 @@ from reconciler.cli.options import (
     paths_argument,
     with_plan_options,
 )
-from reconciler.errors import (
-    EXIT_CHANGES,
-    EXIT_CONFLICTS,
-    ManifestError,
+from reconciler.cli.output import emit, json_format_option
+from reconciler.documents import (
+    DOCUMENTS,
+    export_document,
+    schema_text,
+    validate_document,
 )
+from reconciler.errors import EXIT_CHANGES, EXIT_CONFLICTS, ConfigError, ManifestError
+from reconciler.local import STATE_DIR_NAME, has_local_account
+from reconciler.manifest.loader import discover
 from reconciler.manifest.merge import ManifestSet, resolve_all
 from reconciler.manifest.models import manifest_json_schema
 from reconciler.plan.model import Plan, PlanOptions
@@ -54,6 +60,7 @@ def cli() -> None:
 
 @cli.command()
 @paths_argument
+@json_format_option
 @allow_outside_option
 @allow_commands_option
 @click.option(
@@ -63,22 +70,45 @@ def cli() -> None:
 )
 @handle_errors
 def validate(
-    paths: tuple[str, ...], allow_outside_files: bool, allow_commands: bool, resolve: bool
+    paths: tuple[str, ...],
+    output_format: str,
+    allow_outside_files: bool,
+    allow_commands: bool,
+    resolve: bool,
 ) -> None:
     """Check manifests (default: manifests/) and report every problem with file:line:column."""
-    manifests = load(paths, allow_outside_files, allow_commands)
-    if resolve:
-        failed = resolve_all(manifests)
-        if failed:
-            raise ManifestError(failed)
+    as_json = output_format == "json"
+    try:
+        manifests = load(paths, allow_outside_files, allow_commands)
+    except ManifestError as exc:
+        if as_json:
+            files, _ = discover(paths or DEFAULT_PATHS, allow_outside_files=allow_outside_files)
+            emit(validate_document(None, exc.problems, files))
+        raise
+    failed = resolve_all(manifests) if resolve else []
+    if failed:
+        if as_json:
+            emit(validate_document(manifests, failed, manifests.files))
+        raise ManifestError(failed)
     for warning in manifests.warnings:
         click.echo(f"warning: {printable(str(warning))}", err=True)
-    click.echo(valid_summary(manifests))
+    if as_json:
+        emit(validate_document(manifests, [], manifests.files))
+    else:
+        click.echo(valid_summary(manifests))
 
 
 @cli.command()
-def schema() -> None:
-    """Print the JSON Schema of the manifest format (for editors)."""
+@click.option(
+    "--document",
+    type=click.Choice(list(DOCUMENTS)),
+    help="Print instead the JSON Schema of what `reconciler DOCUMENT --format json` prints.",
+)
+def schema(document: str | None) -> None:
+    """Print the JSON Schema of the manifest format (for editors), or of a command's JSON."""
+    if document is not None:
+        click.echo(schema_text(document), nl=False)
+        return
     click.echo(json.dumps(manifest_json_schema(), indent=2, sort_keys=True))
 
 
@@ -149,6 +179,12 @@ def plan(
 @paths_argument
 @format_option
 @click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    help="Also write the report as JSON (the drift document) to this file.",
+)
+@click.option(
     "--fail-on",
     type=click.Choice(["unmanaged"]),
     help="Also exit 2 when the account holds resources no manifest declares.",
@@ -161,6 +197,7 @@ def plan(
 def drift(
     paths: tuple[str, ...],
     output_format: str,
+    out: Path | None,
     fail_on: str | None,
     allow_outside_files: bool,
     allow_commands: bool,
@@ -172,6 +209,8 @@ def drift(
     # Drift lists what differs, managed leftovers included (prune); it never applies anything.
     result = asyncio.run(_plan(connection, manifests, PlanOptions(prune=True, force=True)))
     _render(result, output_format, drift_options={"fail_on": fail_on})
+    if out is not None:
+        write_plan(result, out, options={"fail_on": fail_on})
     if result.conflicts:
         sys.exit(EXIT_CONFLICTS)
     if result.has_changes or (fail_on == "unmanaged" and result.unmanaged):
@@ -179,29 +218,46 @@ def drift(
 
 
 @cli.command()
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.option(
     "--out",
     "out_dir",
     type=click.Path(file_okay=False, path_type=Path),
-    default=Path("exported"),
-    show_default=True,
-    help="Directory to write the manifests and worker scripts into.",
+    help="The same as DIRECTORY (its older spelling).",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
+@json_format_option
 @connection_options
 @handle_errors
-def export(out_dir: Path, force: bool, **kw: Any) -> None:
-    """Write manifests from a live account; secret values become env placeholders."""
-    result = asyncio.run(export_live(connection_from(kw, (), None)))
-    written = result.write(out_dir, force=force)
+def export(
+    directory: Path | None, out_dir: Path | None, force: bool, output_format: str, **kw: Any
+) -> None:
+    """Write manifests from a live account into DIRECTORY (default: exported); secret values
+    become env placeholders. Under --local, the account is DIRECTORY's own local one."""
+    if directory is not None and out_dir is not None and directory != out_dir:
+        raise click.UsageError("name the directory once: DIRECTORY, or --out (its older spelling)")
+    target = directory or out_dir or Path("exported")
+    next_command = shlex.join(["reconciler", "plan", str(target), *follow_up_flags(kw, False)])
+    if kw.get("local") and not has_local_account(target):
+        raise ConfigError(
+            f"there is no local account in {target / STATE_DIR_NAME}: under --local each manifest "
+            f"directory has its own account in its {STATE_DIR_NAME}/ (made by `reconciler apply "
+            f"{shlex.quote(str(target))} --local`); name the manifest directory whose local "
+            "account to export"
+        )
+    result = asyncio.run(export_live(connection_from(kw, (str(target),), None)))
+    written = result.write(target, force=force)
     for warning in result.warnings:
         click.echo(f"Warning: {printable(warning)}", err=True)
-    click.echo(f"Exported account {result.account_id}: {count(len(written), 'file')} in {out_dir}")
+    if output_format == "json":
+        emit(export_document(result, target, written, next_command))
+        return
+    click.echo(f"Exported account {result.account_id}: {count(len(written), 'file')} in {target}")
     if result.env_vars:
         click.echo("Secret values cannot be read back; set these before `reconciler plan`:")
         for var in result.env_vars:
             click.echo(f"  {var.name}  ({printable(var.label)})")
-    click.echo(f"Then run: reconciler plan {out_dir}")
+    click.echo(f"Then run: {next_command}")
 
 
 @cli.group(cls=FullHelpGroup)

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler.cli.output import command_name, emit, emitted, json_mode
+from reconciler.documents import error_document
 from reconciler.errors import (
     EXIT_ERROR,
     CancelledError,
@@ -25,13 +27,16 @@ from reconciler.untrusted import printable
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _fail(message: str, code: int) -> None:
+def _fail(message: str, code: int, error: BaseException | None = None) -> None:
+    if json_mode() and not emitted():
+        emit(error_document(command_name(), error or Exception(message), code))
     click.echo(f"Error: {message}", err=True)
     sys.exit(code)
 
 
 def handle_errors(func: F) -> F:
-    """Turn our exceptions into one clear message on stderr and the documented exit code."""
+    """Turn our exceptions into one clear message on stderr and the documented exit code
+    (under `--format json`, also the error document on stdout, unless one was printed)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -40,13 +45,15 @@ def handle_errors(func: F) -> F:
         except ManifestError as exc:
             for problem in exc.problems:
                 click.echo(printable(str(problem)), err=True)
-            _fail(error_sentence(exc), exc.exit_code)
+            _fail(error_sentence(exc), exc.exit_code, exc)
         except CancelledError as exc:
             # The user said no: say what happened, without calling it an error.
+            if json_mode() and not emitted():
+                emit(error_document(command_name(), exc, exc.exit_code))
             click.echo(str(exc), err=True)
             sys.exit(exc.exit_code)
         except ReconcilerError as exc:
-            _fail(error_sentence(exc), exc.exit_code)
+            _fail(error_sentence(exc), exc.exit_code, exc)
         except KeyboardInterrupt:
             _fail(
                 "interrupted; run the command again (apply converges from where it stopped)",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import sys
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -26,8 +27,10 @@ MAX_PLAN_BYTES = 64 * 1024 * 1024
 MAX_PLAN_DEPTH = 32
 
 
-def write_plan(plan: Plan, path: Path) -> None:
-    """Write atomically, so an interrupted run never leaves half a plan for apply to read."""
+def write_plan(plan: Plan, path: Path, *, options: Mapping[str, object] | None = None) -> None:
+    """Write atomically, so an interrupted run never leaves half a plan for apply to read.
+
+    `options` as for render_json: `drift --out` writes the drift report (drift's options)."""
     path = Path(path)
     if path.is_dir():
         example = path / "plan.json"
@@ -37,7 +40,10 @@ def write_plan(plan: Plan, path: Path) -> None:
     try:
         # A temporary file renamed into place, never through a link named like the plan.
         safewrite.write_file(
-            path.parent, PurePosixPath(path.name), render_json(plan).encode(), mode=0o600
+            path.parent,
+            PurePosixPath(path.name),
+            render_json(plan, options=options).encode(),
+            mode=0o600,
         )
     except OSError as exc:
         raise ConfigError(f"cannot write plan file {path}: {exc.strerror or exc}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -96,3 +97,46 @@ def test_local_state_lives_in_the_manifest_directory(local_cwd: Path) -> None:
     assert not (local_cwd / ".reconciler/local.db").exists()
     # The same manifest set named another way finds the same state.
     assert _run("plan", "--local", "./manifests/", "--detailed-exitcode").exit_code == 0
+
+
+EXPORT_HINT = re.compile(r"Then run: (reconciler plan [^\n]+)")
+
+
+def test_export_takes_the_manifest_directory_and_its_hint_works_pasted(local_cwd: Path) -> None:
+    """Issue 26, item 3: `export --local` read a local account in the working directory
+    (a fresh, empty one from an empty directory), and its hint `reconciler plan DIR` dropped
+    `--local`: planned with `--local` in DIR, everything was new. Export takes the manifest
+    directory like the other commands; under --local that directory's own account."""
+    shutil.copytree(REPO / "manifests", "acct", ignore=LOCAL_STATE)
+    assert _run("apply", "acct", "--local", "--auto-approve").exit_code == 0
+    # The account is all that is left of it: its manifests and scripts are gone.
+    for path in Path("acct").iterdir():
+        if path.name != ".reconciler":
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+
+    exported = _run("export", "acct", "--local")
+    assert exported.exit_code == 0, exported.output
+    assert Path("acct/reconciler.yaml").is_file()
+    assert not Path(".reconciler").exists()  # nothing made in the working directory
+    found = EXPORT_HINT.search(exported.stdout)
+    assert found, exported.stdout
+    assert found.group(1) == "reconciler plan acct --local"
+    env = {v: "some value" for v in re.findall(r"^  ([A-Z0-9_]+)  \(", exported.stdout, re.M)}
+    assert env, exported.stdout  # the secrets' variables are listed
+    planned = _run(*shlex.split(found.group(1))[1:], "--format", "json", env=env)
+    assert planned.exit_code in (0, 3), planned.output
+    actions = json.loads(planned.stdout)["actions"]
+    assert not [a for a in actions if a["action"] == "create"], actions
+
+
+def test_export_local_without_a_local_account_is_refused(local_cwd: Path) -> None:
+    refused = _run("export", "empty", "--local")
+    assert refused.exit_code == 1
+    assert "no local account in empty/.reconciler" in refused.stderr
+    assert not Path("empty").exists() and not Path(".reconciler").exists()
+
+
+def test_export_out_is_the_old_spelling_of_the_directory(local_cwd: Path) -> None:
+    both = _run("export", "one", "--out", "two", "--local")
+    assert both.exit_code == 2
+    assert "name the directory once" in both.output

@@ -97,3 +97,92 @@ def test_drift_json_is_the_drift_document(account: Account) -> None:
     # A plan document is not a drift document: the options tell them apart.
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(doc, shipped_schema("plan"))
+
+
+def test_validate_json(account: Account) -> None:
+    valid = account("validate", "manifests", "--format", "json")
+    assert valid.exit_code == 0, valid.output
+    doc = document(valid, "validate")
+    assert doc["valid"] is True and doc["counts"]["workers"] > 0 and doc["problems"] == []
+    Path("manifests/bad.yaml").write_text("stores:\n  - name: x\n    colour: blue\n")
+    invalid = account("validate", "manifests", "--format", "json")
+    assert invalid.exit_code == 1
+    doc = document(invalid, "validate")
+    assert doc["valid"] is False and doc["counts"] is None
+    (problem,) = doc["problems"]
+    assert (problem["file"], problem["line"], problem["column"]) == ("manifests/bad.yaml", 3, 5)
+    assert problem["message"].startswith("unknown key 'colour'")
+    assert "manifests/bad.yaml:3:5" in invalid.stderr  # the notice stays on stderr too
+
+
+def test_apply_json_reports_each_action_and_keeps_progress_on_stderr(account: Account) -> None:
+    applied = account("apply", "manifests", "--auto-approve", "--format", "json")
+    assert applied.exit_code == 0, applied.output
+    doc = document(applied, "apply")
+    assert doc["ok"] is True and doc["summary"]["done"] == len(doc["plan"]["actions"]) > 0
+    assert {o["status"] for o in doc["outcomes"]} == {"done"}
+    assert "done    create" in applied.stderr  # progress and the plan on stderr
+    again = account("apply", "manifests", "--auto-approve", "--format", "json")
+    assert again.exit_code == 0
+    assert document(again, "apply")["outcomes"] == []
+
+    Path("manifests/more.yaml").write_text("stores:\n  - name: another\n")
+    conflicted = account("apply", "manifests", "--auto-approve", "--format", "json")
+    assert conflicted.exit_code == 3
+    doc = document(conflicted, "apply")
+    assert doc["ok"] is False and doc["outcomes"] == []
+    assert doc["plan"]["conflicts"][0]["kind"] == "store_limit"
+
+
+def test_apply_patch_says_what_it_did(account: Account) -> None:
+    """Issue 26, item 6: under --secret-update patch the plan apply printed said "deletes the
+    secret and recreates it", and a PATCH refused (1001, the observed API) then recreated
+    left no trace in the result line."""
+    assert account("apply", "manifests", "--auto-approve").exit_code == 0
+    Path("manifests/dev-secrets/stripe-key.txt").write_text("sk_test_PATCHED\n")
+    patched = account(
+        "apply", "manifests", "--auto-approve", "--secret-update", "patch", "--format", "json"
+    )
+    assert patched.exit_code == 0, patched.output
+    assert "apply PATCHes the new value in place (same id)" in patched.stderr
+    assert "apply deletes the secret and recreates it" not in patched.stderr
+    doc = document(patched, "apply")
+    (outcome,) = [o for o in doc["outcomes"] if o["kind"] == "secret"]
+    accepted = "value written by PATCH (same id)"
+    refused = "PATCH with the value was refused (code 1001): deleted and recreated instead (new id)"
+    assert outcome["note"] in (accepted, refused)  # CI also runs under `patch_secret: accept`
+    assert f"done    replace secret {outcome['store']}/{outcome['name']} ({outcome['note']})" in (
+        patched.stderr
+    )
+
+
+def test_export_json(account: Account) -> None:
+    assert account("apply", "manifests", "--auto-approve").exit_code == 0
+    exported = account("export", "exported", "--format", "json")
+    assert exported.exit_code == 0, exported.output
+    doc = document(exported, "export")
+    assert doc["directory"] == "exported" and "exported/reconciler.yaml" in doc["files"]
+    assert doc["env_vars"] and doc["next_command"] == "reconciler plan exported"
+    assert Path("exported/reconciler.yaml").is_file()
+
+
+def test_errors_are_the_error_document_with_the_same_exit_code(account: Account) -> None:
+    for command in ("plan", "drift", "apply", "validate", "export"):
+        args = [command, "nowhere" if command != "export" else "out", "--format", "json"]
+        env = {"CLOUDFLARE_API_TOKEN": "wrong-token"} if command == "export" else {}
+        result = account(*args, env=env)
+        assert result.exit_code == 1, (command, result.output)
+        doc = document(result, command)
+        if command == "validate":
+            assert doc["valid"] is False
+            continue
+        assert doc["error"]["exit_code"] == 1 and doc["error"]["message"]
+        assert doc["command"] == command
+
+
+def test_drift_out_writes_the_drift_document(account: Account) -> None:
+    result = account("drift", "manifests", "--format", "markdown", "--out", "drift.json")
+    assert result.exit_code == 2
+    written = json.loads(Path("drift.json").read_text())
+    jsonschema.validate(written, shipped_schema("drift"))
+    assert result.stdout.startswith("<!-- reconciler-drift -->")
