@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -291,12 +290,10 @@ def test_write_refuses_before_writing_anything(tmp_path: Path) -> None:
     assert (tmp_path / "z" / "b.js").read_text() == "keep"
 
 
-def test_markdown_marker_is_what_the_workflow_looks_for() -> None:
-    workflow = (
-        Path(__file__).resolve().parents[2] / "examples/github-actions/reconciler-plan.yml"
-    ).read_text()
-    assert f'const marker = "{MARKER}"' in workflow
-    assert json.dumps(MARKER)  # a plain string, safe inside the JS literal
+def test_markdown_marker_is_what_the_action_looks_for() -> None:
+    """The action's comment poster finds its earlier comment by the plan Markdown's marker."""
+    poster = (Path(__file__).resolve().parents[2] / "action/pr_comment.py").read_text()
+    assert f'MARKER = "{MARKER}"' in poster
 
 
 @pytest.mark.parametrize(

@@ -1,17 +1,15 @@
-"""Run the workflows' own shell steps and comment script, as written, against the emulator.
-
-The `run:` text is taken from the YAML and executed with bash the way GitHub runs it
-(`bash -e -o pipefail`), with `reconciler` on PATH and the API pointed at a served
-emulator. The github-script step runs under node with a stand-in for the GitHub API.
-"""
+"""Run the GitHub recipes' steps against the emulator: reconciler's action with each
+recipe's own `with:` inputs (its steps run here as a runner runs them, see
+tests/integrations/action_runner.py), and the recipes' shell steps as written, with
+`bash -e -o pipefail`, the action's outputs in their `${{ steps... }}` places."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,97 +20,105 @@ from cloudflare import Cloudflare
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from reconciler.plan.render_markdown import DRIFT_MARKER, MARKER
 from tests.checkout import LOCAL_STATE
+from tests.integrations.action_runner import ActionRun, Runner, local_install
 
 from .conftest import EXAMPLES, FINGERPRINT_KEY, REPO, Cli
+from .test_workflows import OUR_ACTION
 
 WORKFLOWS = EXAMPLES / "github-actions"
 CLASSIC_SOURCE = REPO / "manifests/workers/hello-classic.js"
+OUTPUT = re.compile(r"\$\{\{\s*steps\.([\w-]+)\.outputs\.([\w-]+)\s*\}\}")
 
 
-def _step(workflow: str, predicate: str) -> dict[str, Any]:
+def _steps(workflow: str) -> list[dict[str, Any]]:
     doc = yaml.safe_load((WORKFLOWS / workflow).read_text())
-    for job in doc["jobs"].values():
-        for step in job["steps"]:
-            if any(predicate in step.get(k, "") for k in ("name", "run", "uses")):
-                return dict(step)
-    raise AssertionError(f"no step with {predicate!r} in {workflow}")
+    return [dict(s) for job in doc["jobs"].values() for s in job["steps"]]
 
 
-def _bash(cli: Cli, script: str, **extra: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "HOME": str(Path.cwd()),
-        "GITHUB_OUTPUT": str(Path("github_output").resolve()),
-        "GITHUB_STEP_SUMMARY": str(Path("step_summary").resolve()),
-        **cli.env,
-        **extra,
-    }
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", script],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+def _step(workflow: str, name: str) -> dict[str, Any]:
+    return next(s for s in _steps(workflow) if s.get("name", "").startswith(name))
 
 
-def _outputs() -> dict[str, str]:
-    lines = Path("github_output").read_text().splitlines() if Path("github_output").exists() else []
-    Path("github_output").unlink(missing_ok=True)
-    return dict(line.split("=", 1) for line in lines)
+class Recipes:
+    def __init__(self, cli: Cli, tmp_path: Path) -> None:
+        self.cli = cli
+        self.runner = Runner(REPO, github={"token": "unused"}, runner_temp=tmp_path / "temp")
+        self.env = {**local_install(tmp_path), **cli.env}
+        self.outputs: dict[str, dict[str, str]] = {}
+
+    def action(self, workflow: str, name: str, **env: str) -> ActionRun:
+        """The recipe's step that uses reconciler's action, with its own inputs."""
+        step = _step(workflow, name)
+        assert step["uses"] == OUR_ACTION
+        done = self.runner.run(step.get("with", {}), {**self.env, **env}, Path.cwd())
+        self.outputs[step.get("id", name)] = done.outputs
+        return done
+
+    def shell(self, workflow: str, name: str) -> subprocess.CompletedProcess[str]:
+        """A `run:` step as written, its `env:` taken from the actions' outputs."""
+        step = _step(workflow, name)
+        env = {k: OUTPUT.sub(lambda m: self.outputs[m[1]][m[2]], v) for k, v in step["env"].items()}
+        return subprocess.run(
+            ["bash", "--noprofile", "--norc", "-e", "-o", "pipefail", "-c", step["run"]],
+            env={**os.environ, **env},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
 
 
 @pytest.fixture
-def repo_checkout(served_cli: Cli) -> Cli:
+def recipes(served_cli: Cli, tmp_path: Path) -> Recipes:
     """The working directory looks like a checkout: the repository's manifests/."""
     shutil.copytree(REPO / "manifests", "manifests", ignore=LOCAL_STATE)
-    return served_cli
+    return Recipes(served_cli, tmp_path)
 
 
-def test_plan_step_then_apply_step_then_stale_plan_refused(repo_checkout: Cli) -> None:
-    cli = repo_checkout
-    plan = _step("reconciler-plan.yml", "reconciler plan")["run"]
-    done = _bash(cli, plan)
-    assert done.returncode == 0, done.stderr
-    assert _outputs() == {"exit_code": "0"}
+def test_plan_then_apply_on_merge_then_a_stale_plan_is_refused(recipes: Recipes) -> None:
+    plan = recipes.action("reconciler-plan.yml", "Plan")
+    assert plan.failed is None, plan.failed
+    assert plan.outputs["exit-code"] == "0"
+    kept = recipes.shell("reconciler-plan.yml", "Keep the plan")
+    assert kept.returncode == 0, kept.stderr
     assert Path("plan.md").read_text().startswith(MARKER)
     assert json.loads(Path("plan.json").read_text())["summary"]["create"] > 0
 
-    apply = _step("reconciler-apply.yml", "--plan plan.json")["run"]
-    applied = _bash(cli, apply)
-    assert applied.returncode == 0, applied.stderr
-    assert "Apply complete" in applied.stdout
+    applied = recipes.action("reconciler-apply.yml", "Apply the reviewed plan")
+    assert applied.failed is None, applied.failed
+    report = json.loads(applied.outputs["json"])
+    assert report["ok"] is True and report["summary"]["done"] > 0
     # The same plan again: the account changed since it was made, so it is refused.
-    stale = _bash(cli, apply)
-    assert stale.returncode == 1
-    assert "nothing was changed" in stale.stderr
+    stale = recipes.action("reconciler-apply.yml", "Apply the reviewed plan")
+    assert stale.outputs["exit-code"] == "1"
+    assert stale.failed is not None and stale.failed.returncode == 1
+    assert "nothing was changed" in stale.step("Run reconciler").stderr
+
+    # A manual run plans the manifests on main and applies that plan: nothing left to do.
+    manual = recipes.action("reconciler-apply.yml", "Plan and apply the manifests on main")
+    assert manual.failed is None
+    assert json.loads(manual.outputs["json"])["outcomes"] == []
 
 
-def test_plan_step_posts_conflicts_and_reports_exit_3(repo_checkout: Cli) -> None:
-    plan = _step("reconciler-plan.yml", "reconciler plan")["run"]
-    done = _bash(repo_checkout, plan, RECONCILER_MAX_STORES="0")
-    assert done.returncode == 0, done.stderr  # the comment step still runs ...
-    assert _outputs() == {"exit_code": "3"}  # ... and the last step fails the job
-    assert "Conflicts" in Path("plan.md").read_text()
-    fail = _step("reconciler-plan.yml", "Fail on conflicts")
-    assert fail["if"] == "steps.plan.outputs.exit_code == '3'"
-    assert _bash(repo_checkout, fail["run"]).returncode == 3
+def test_plan_with_conflicts_fails_the_job_after_the_outputs(recipes: Recipes) -> None:
+    plan = recipes.action("reconciler-plan.yml", "Plan", RECONCILER_MAX_STORES="0")
+    assert plan.outputs["exit-code"] == "3"
+    assert "Conflicts" in Path(plan.outputs["markdown-file"]).read_text()
+    assert plan.failed is not None and plan.failed.returncode == 3
 
 
-def test_plan_step_fails_on_errors(repo_checkout: Cli) -> None:
-    plan = _step("reconciler-plan.yml", "reconciler plan")["run"]
-    done = _bash(repo_checkout, plan, CLOUDFLARE_API_TOKEN="wrong-token")
-    assert done.returncode == 1
-    assert _outputs() == {"exit_code": "1"}
+def test_plan_fails_on_errors(recipes: Recipes) -> None:
+    plan = recipes.action("reconciler-plan.yml", "Plan", CLOUDFLARE_API_TOKEN="wrong-token")
+    assert plan.outputs["exit-code"] == "1"
+    assert plan.failed is not None and plan.failed.returncode == 1
 
 
-def test_drift_step_exits_2_on_drift_and_writes_the_report(repo_checkout: Cli) -> None:
-    cli = repo_checkout
+def test_drift_exits_2_on_drift_and_keeps_the_report(recipes: Recipes) -> None:
+    cli = recipes.cli
     assert cli("apply", "manifests", "--auto-approve").exit_code == 0
-    drift = _step("reconciler-drift.yml", "reconciler drift")["run"]
-    clean = _bash(cli, drift)
-    assert clean.returncode == 0, clean.stderr
+    clean = recipes.action("reconciler-drift.yml", "Detect drift")
+    assert clean.failed is None, clean.failed
+    assert recipes.shell("reconciler-drift.yml", "Keep the report").returncode == 0
     assert "### reconciler: In sync" in Path("drift.md").read_text()
 
     cf = Cloudflare(base_url=cli.server.base_url, api_token=DEFAULT_TOKEN, max_retries=0)
@@ -122,8 +128,10 @@ def test_drift_step_exits_2_on_drift_and_writes_the_report(repo_checkout: Cli) -
         metadata={"main_module": "index.js"},
         files=[("index.js", b"export default {};\n", "application/javascript+module")],
     )
-    unmanaged = _bash(cli, drift)
-    assert unmanaged.returncode == 2  # --fail-on unmanaged
+    unmanaged = recipes.action("reconciler-drift.yml", "Detect drift")
+    assert unmanaged.outputs["exit-code"] == "2"  # --fail-on unmanaged
+    assert unmanaged.failed is not None and unmanaged.failed.returncode == 2
+    recipes.shell("reconciler-drift.yml", "Keep the report")
     assert "hand-made" in Path("drift.md").read_text()  # the unmanaged worker is listed
 
     # Someone edits a managed worker by hand: the report says which field differs.
@@ -138,75 +146,17 @@ def test_drift_step_exits_2_on_drift_and_writes_the_report(repo_checkout: Cli) -
         },
         files=[("script", CLASSIC_SOURCE.read_bytes(), "application/javascript")],
     )
-    drifted = _bash(cli, drift)
-    assert drifted.returncode == 2
+    drifted = recipes.action("reconciler-drift.yml", "Detect drift")
+    assert drifted.outputs["exit-code"] == "2"
+    recipes.shell("reconciler-drift.yml", "Keep the report")
     report = Path("drift.md").read_text()
     assert report.startswith(DRIFT_MARKER + "\n") and MARKER not in report
     assert "Drift detected" in report
     assert "bindings.GREETING" in report and "edited by hand" in report
-    summary = _bash(cli, _step("reconciler-drift.yml", "GITHUB_STEP_SUMMARY")["run"])
-    assert summary.returncode == 0
-    assert Path("step_summary").read_text().endswith(report)
-
-
-def _comment_script() -> str:
-    script = _step("reconciler-plan.yml", "actions/github-script")["with"]["script"]
-    assert isinstance(script, str)
-    return script
-
-
-HARNESS = """
-const calls = [];
-const existing = JSON.parse(process.env.EXISTING);
-const github = {
-  paginate: async (method, args) => { calls.push(["list", args.issue_number]); return existing; },
-  rest: { issues: {
-    listComments: "listComments",
-    updateComment: async (a) => calls.push(["update", a.comment_id, a.body.length]),
-    createComment: async (a) => calls.push(["create", a.issue_number, a.body.length]),
-  } },
-};
-const context = { repo: { owner: "o", repo: "r" }, issue: { number: 7 } };
-(async () => { %s })().then(() => console.log(JSON.stringify(calls)));
-"""
-
-
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
-@pytest.mark.parametrize(
-    ("existing", "expected"),
-    [
-        ([], ["create", 7]),
-        ([{"id": 11, "user": {"type": "User"}, "body": "LGTM"}], ["create", 7]),
-        # A person quoting the marker is not our comment; the bot's comment is edited.
-        (
-            [
-                {"id": 12, "user": {"type": "User"}, "body": f"{MARKER} quoted"},
-                {"id": 13, "user": {"type": "Bot"}, "body": f"{MARKER}\\n### old plan"},
-            ],
-            ["update", 13],
-        ),
-    ],
-)
-def test_comment_script_edits_its_one_comment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, existing: list[Any], expected: list[Any]
-) -> None:
-    monkeypatch.chdir(tmp_path)
-    Path("plan.md").write_text(f"{MARKER}\n### reconciler: 1 to create\n" + "x" * 70_000)
-    Path("harness.js").write_text(HARNESS % _comment_script())
-    done = subprocess.run(
-        ["node", "harness.js"],
-        env={**os.environ, "EXISTING": json.dumps(existing)},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    calls = json.loads(done.stdout)
-    assert calls[0] == ["list", 7]
-    assert calls[1][:2] == expected
-    assert len(calls) == 2  # exactly one comment written
-    assert calls[1][2] < 65_536  # truncated under GitHub's limit
+    assert json.loads(drifted.outputs["json"])["summary"]["update"] >= 1
+    # The action put the report in the job summary too.
+    summary = recipes.runner.runner_temp / "step_summary"
+    assert summary.read_text().endswith(report)
 
 
 def test_fingerprint_key_in_tests_is_not_a_real_secret() -> None:

@@ -27,6 +27,8 @@ SHELL_STOP = {"|", "||", "&&", ";", ")", "then", "fi", "do", "done"}
 PINNED_ACTION = re.compile(r"^[\w.-]+/[\w.-]+(?:/[\w.-]+)*@[0-9a-f]{40}$")
 # Not on the package index: our distribution from its git repository at a release tag.
 INSTALL = 'pip install "cf-reconciler @ git+${RECONCILER_GIT}@${RECONCILER_TAG}"'
+# The GitHub recipes use reconciler's own action (action.yml), from its repository at a tag.
+OUR_ACTION = f"your-org/reconciler@v{__version__}"
 
 
 def _load(path: Path) -> dict[Any, Any]:
@@ -48,6 +50,20 @@ def gitlab_scripts(path: Path) -> list[str]:
         for key in ("before_script", "script", "after_script"):
             scripts.extend(job.get(key, []))
     return scripts
+
+
+def action_steps(path: Path) -> list[dict[str, Any]]:
+    doc = _load(path)
+    return [s for job in doc["jobs"].values() for s in job["steps"] if s.get("uses") == OUR_ACTION]
+
+
+def action_command(inputs: dict[str, str]) -> list[str]:
+    """The command line action.yml's run step builds from a step's `with:` inputs."""
+    command = inputs.get("command", "plan")
+    args = [command, *inputs.get("manifests", "manifests").split(), *inputs.get("args", "").split()]
+    if command in ("plan", "drift"):
+        return [*args, "--format", "markdown", "--out", "report.json"]
+    return [*args, "--format", "json"]
 
 
 def reconciler_commands(script: str) -> list[list[str]]:
@@ -88,6 +104,9 @@ def check_command(args: list[str]) -> click.Command:
 ALL_SCRIPTS = [(p.name, s) for p in GITHUB for s in github_scripts(p)] + [
     (GITLAB.name, s) for s in gitlab_scripts(GITLAB)
 ]
+ALL_COMMANDS = [
+    (p.name, action_command(step.get("with", {}))) for p in GITHUB for step in action_steps(p)
+] + [(source, args) for source, script in ALL_SCRIPTS for args in reconciler_commands(script)]
 
 
 def test_there_are_three_github_workflows_and_a_gitlab_pipeline() -> None:
@@ -101,15 +120,14 @@ def test_there_are_three_github_workflows_and_a_gitlab_pipeline() -> None:
 
 def test_each_workflow_calls_reconciler_with_real_commands_and_flags() -> None:
     used: dict[str, set[str]] = {}
-    for source, script in ALL_SCRIPTS:
-        for args in reconciler_commands(script):
-            try:
-                command = check_command(args)
-            except click.ClickException as exc:
-                pytest.fail(f"{source}: `reconciler {shlex.join(args)}`: {exc.format_message()}")
-            used.setdefault(source, set()).add(command.name or "")
+    for source, args in ALL_COMMANDS:
+        try:
+            command = check_command(args)
+        except click.ClickException as exc:
+            pytest.fail(f"{source}: `reconciler {shlex.join(args)}`: {exc.format_message()}")
+        used.setdefault(source, set()).add(command.name or "")
     assert used["reconciler-plan.yml"] == {"plan"}
-    assert used["reconciler-apply.yml"] == {"plan", "apply"}
+    assert used["reconciler-apply.yml"] == {"apply"}
     assert used["reconciler-drift.yml"] == {"drift"}
     assert used[".gitlab-ci.yml"] == {"plan", "apply", "drift"}
 
@@ -142,15 +160,16 @@ def test_the_extractor_finds_commands_in_shell() -> None:
 
 
 def test_actions_and_versions_are_pinned() -> None:
+    """Others' actions by commit; reconciler's own by its release tag, which is also the
+    version it installs (the action installs its own checkout)."""
     for path in GITHUB:
-        text = path.read_text()
         doc = _load(path)
         for job in doc["jobs"].values():
             for step in job["steps"]:
-                if "uses" in step:
+                if "uses" in step and step["uses"] != OUR_ACTION:
                     assert PINNED_ACTION.match(step["uses"]), (path.name, step["uses"])
-        assert f'RECONCILER_TAG: "v{__version__}"' in text, path.name
-        assert INSTALL in text, path.name
+        assert action_steps(path), f"{path.name} does not use reconciler's action"
+        assert "pip install" not in path.read_text(), path.name  # the action installs
     gitlab = GITLAB.read_text()
     assert re.search(r"image: python:\d+\.\d+\.\d+-", gitlab)
     assert f'RECONCILER_TAG: "v{__version__}"' in gitlab
@@ -194,13 +213,11 @@ def test_apply_on_merge_applies_the_reviewed_plan_file() -> None:
     assert "--workflow reconciler-plan.yml" in "\n".join(
         github_scripts(EXAMPLES / "github-actions/reconciler-apply.yml")
     )
-    applies = [
-        a
-        for s in github_scripts(EXAMPLES / "github-actions/reconciler-apply.yml")
-        for a in reconciler_commands(s)
-        if a[0] == "apply"
+    steps = action_steps(EXAMPLES / "github-actions/reconciler-apply.yml")
+    on_merge = [s for s in steps if s["if"] == "github.event_name == 'pull_request'"]
+    assert [action_command(s["with"]) for s in on_merge] == [
+        ["apply", "manifests", "--plan", "plan.json", "--auto-approve", "--format", "json"]
     ]
-    assert applies and all("--plan" in a and "--auto-approve" in a for a in applies)
     # True for the YAML key `on` (PyYAML reads it as a boolean).
     triggers = apply_wf[True]
     assert triggers["pull_request"]["types"] == ["closed"]
@@ -211,13 +228,14 @@ def test_drift_runs_on_a_schedule_fails_on_exit_2_and_uploads_the_report() -> No
     drift = _load(EXAMPLES / "github-actions/reconciler-drift.yml")
     assert drift[True]["schedule"][0]["cron"]
     steps = drift["jobs"]["drift"]["steps"]
-    detect = next(s for s in steps if "reconciler drift" in s.get("run", ""))
-    # No `|| true`, no set +e: exit 2 fails the step and the job.
-    assert "||" not in detect["run"] and "set +e" not in detect["run"]
+    (detect,) = action_steps(EXAMPLES / "github-actions/reconciler-drift.yml")
+    assert detect["with"]["command"] == "drift"
+    # No ok-exit-codes: exit 2 fails the step and the job.
+    assert "ok-exit-codes" not in detect["with"]
     upload = next(s for s in steps if "upload-artifact" in s.get("uses", ""))
-    assert upload["if"] == "always()"
-    assert upload["with"]["path"] == "drift.md"
-    assert "> drift.md" in detect["run"]
+    keep = next(s for s in steps if s.get("name") == "Keep the report")
+    assert upload["if"] == keep["if"] == "always()"
+    assert upload["with"]["path"] == "drift.md" and "drift.md" in keep["run"]
     gitlab = _load(GITLAB)
     assert gitlab["drift"]["artifacts"]["when"] == "always"
     assert gitlab["drift"]["rules"][0]["if"].startswith('$CI_PIPELINE_SOURCE == "schedule"')

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -143,3 +144,33 @@ class Runner:
             for k, v in self.action.get("outputs", {}).items()
         }
         return result
+
+
+BIN = Path(sys.executable).parent
+# `python3` for the action: makes and "installs into" the virtual environment by recording the
+# calls (the test's own reconciler is linked into it: nothing is downloaded), runs the rest.
+FAKE_PYTHON = f"""#!/usr/bin/env bash
+echo "$0 $*" >> "$PYTHON_CALLS"
+if [ "$1 $2" = "-m venv" ]; then
+  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && ln -sf {BIN / "reconciler"} "$3/bin/reconciler"
+  exit 0
+fi
+if [ "$1 $2" = "-m pip" ]; then exit 0; fi
+exec {sys.executable} "$@"
+"""
+
+
+def local_install(directory: Path) -> dict[str, str]:
+    """Environment for running the action here: PATH with the recording `python3` first and
+    without the test's own bin (so `reconciler` must come from the environment the install
+    step made), PYTHON_CALLS where the install calls are recorded."""
+    fake_bin = directory / "fake-bin"
+    fake_bin.mkdir(parents=True, exist_ok=True)
+    (fake_bin / "python3").write_text(FAKE_PYTHON)
+    (fake_bin / "python3").chmod(0o755)
+    path = [p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN]
+    return {
+        "PATH": os.pathsep.join([str(fake_bin), *path]),
+        "HOME": str(directory),
+        "PYTHON_CALLS": str(directory / "python-calls"),
+    }

@@ -4,9 +4,7 @@ GitHub API on loopback: install, run, one pull-request comment created then edit
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,24 +16,11 @@ from reconciler.emulator.server import EmulatorServer
 from reconciler.plan.render_markdown import MARKER
 from tests.checkout import LOCAL_STATE
 
-from .action_runner import ActionRun, Runner
+from .action_runner import ActionRun, Runner, local_install
 from .fake_github import FakeGitHub
 
 REPO = Path(__file__).resolve().parents[2]
 GITHUB_TOKEN = "ghs_fake-token-for-the-loopback-api"
-BIN = Path(sys.executable).parent
-
-# `python3` for the action: makes and "installs into" the virtual environment by recording the
-# calls (the test's own reconciler is linked into it: nothing is downloaded), runs the rest.
-FAKE_PYTHON = f"""#!/usr/bin/env bash
-echo "$0 $*" >> "$PYTHON_CALLS"
-if [ "$1 $2" = "-m venv" ]; then
-  mkdir -p "$3/bin" && cp "$0" "$3/bin/python" && ln -sf {BIN / "reconciler"} "$3/bin/reconciler"
-  exit 0
-fi
-if [ "$1 $2" = "-m pip" ]; then exit 0; fi
-exec {sys.executable} "$@"
-"""
 
 
 @dataclass
@@ -54,10 +39,6 @@ class Setup:
 def setup(tmp_path: Path) -> Iterator[Setup]:
     work = tmp_path / "checkout"
     shutil.copytree(REPO / "manifests", work / "manifests", ignore=LOCAL_STATE)
-    fake_bin = tmp_path / "fake-bin"
-    fake_bin.mkdir()
-    (fake_bin / "python3").write_text(FAKE_PYTHON)
-    (fake_bin / "python3").chmod(0o755)
     event = tmp_path / "event.json"
     event.write_text(json.dumps({"pull_request": {"number": 7}}))
     github = FakeGitHub(GITHUB_TOKEN).start()
@@ -68,15 +49,9 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         for i in range(1, 131)
     ]
     github.comments[7].insert(60, {"id": 500, "body": f"{MARKER} quoted", "user": {"type": "User"}})
-    # The test's own environment's bin is left off PATH: `reconciler` must come from the
-    # environment the install step made.
-    path = [p for p in os.environ["PATH"].split(os.pathsep) if Path(p) != BIN]
-    calls = tmp_path / "python-calls"
     server = EmulatorServer().start()
     env = {
-        "PATH": os.pathsep.join([str(fake_bin), *path]),
-        "HOME": str(tmp_path),
-        "PYTHON_CALLS": str(calls),
+        **local_install(tmp_path),
         "GITHUB_API_URL": github.url,
         "GITHUB_REPOSITORY": "o/r",
         "GITHUB_EVENT_PATH": str(event),
@@ -95,7 +70,7 @@ def setup(tmp_path: Path) -> Iterator[Setup]:
         runner_temp=tmp_path / "runner-temp",
     )
     try:
-        yield Setup(runner, env, github, work, calls)
+        yield Setup(runner, env, github, work, Path(env["PYTHON_CALLS"]))
     finally:
         server.stop()
         github.stop()
