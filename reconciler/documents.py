@@ -5,10 +5,13 @@ Every document is a pydantic model here; the JSON Schema of each command's outpu
 test validates real output against the shipped files. A command's output is its document,
 or the error document when it stops on an error (same exit code as in text mode).
 
-A new command plugs in by defining its model and adding it to DOCUMENTS; the CLI's
-`json_format` option and error handling then cover it.
+A new command (`rollback`, say) plugs in with three lines of its own: its model here,
+added to DOCUMENTS (then regenerate the schemas), and in the CLI `json_format_option` on
+the command and `emit(document)` where it is done (`cli/output.py`); the error document
+and the exit codes come with `handle_errors`.
 
-`plan` and `drift` print the plan JSON (reconciler/plan/render_json.py), unchanged.
+`plan` and `drift` print the plan JSON (reconciler/plan/render_json.py), described here
+too (PlanDocument, DriftDocument) so that its schema ships beside the others.
 """
 
 from __future__ import annotations

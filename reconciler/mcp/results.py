@@ -10,33 +10,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from reconciler.apply import Outcome
-from reconciler.errors import Location, Problem
-
-
-class Spot(BaseModel):
-    file: str
-    line: int = Field(description="1-based; 0 when the problem is about the whole file")
-    column: int = Field(description="1-based; 0 when the problem is about the whole file")
-
-    @classmethod
-    def of(cls, location: Location) -> Spot:
-        return cls(file=location.file, line=location.line, column=location.column)
-
-
-class ProblemItem(Spot):
-    message: str
-    related: list[Spot] = Field(default_factory=list, description="Other spots involved")
-
-    @classmethod
-    def of_problem(cls, problem: Problem) -> ProblemItem:
-        where = problem.location
-        return cls(
-            file=where.file,
-            line=where.line,
-            column=where.column,
-            message=problem.message,
-            related=[Spot.of(loc) for loc in problem.related],
-        )
+from reconciler.documents import ProblemItem
 
 
 class ValidateResult(BaseModel):

@@ -18,6 +18,7 @@ from typing import Any
 from rich.console import Console
 
 from reconciler.apply import ApplyReport, SecretUpdate
+from reconciler.documents import ProblemItem
 from reconciler.errors import (
     EXIT_CHANGES,
     EXIT_CONFLICTS,
@@ -35,7 +36,6 @@ from reconciler.mcp.results import (
     ExplainResult,
     ExportResult,
     PlanResult,
-    ProblemItem,
     ValidateResult,
     outcome_item,
 )
