@@ -27,7 +27,7 @@ from reconciler.apply import ApplyReport, Outcome
 from reconciler.errors import Location, ManifestError, Problem
 from reconciler.export import Export
 from reconciler.manifest.merge import ManifestSet
-from reconciler.plan.model import ActionType, ConflictKind, Plan, ResourceKind
+from reconciler.plan.model import ActionType, ConflictKind, Plan, ResourceKind, ValueKind
 from reconciler.sentences import error_sentence, report_lines, valid_summary
 
 DOCUMENT_VERSION: Final = 1
@@ -128,6 +128,19 @@ class PlanOptionsItem(_Document):
     replace: list[str]
 
 
+class PlanValuePin(_Document):
+    kind: ValueKind
+    name: str
+    store: str | None
+    worker: str | None = Field(default=None, description="worker_secret only")
+    pin: str = Field(description="keyed HMAC of the value, never the value")
+
+
+class PlanValuePins(_Document):
+    salt: str
+    pins: list[PlanValuePin]
+
+
 class DriftOptionsItem(_Document):
     fail_on: Literal["unmanaged"] | None
 
@@ -145,6 +158,9 @@ class PlanDocument(_Document):
     warnings: list[str]
     unmanaged: list[PlanUnmanaged]
     options: PlanOptionsItem
+    value_pins: PlanValuePins | None = Field(
+        description="A keyed pin of every value the plan resolved (null: made without a key)"
+    )
 
 
 class DriftDocument(PlanDocument):
