@@ -9,6 +9,7 @@ from __future__ import annotations
 from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action, Conflict
 from reconciler.plan.ownership import managed_count, store_managed
+from reconciler.settings_forms import tail_consumers
 from reconciler.state import State, Worker
 from reconciler.words import count
 
@@ -105,6 +106,30 @@ def dangling_bindings(desired: State, live: State, actions: list[Action]) -> lis
     return conflicts
 
 
+def missing_tail_consumers(desired: State, live: State, actions: list[Action]) -> list[Conflict]:
+    """A declared Tail Worker (of this account: no dispatch namespace) must exist after the
+    plan; the API refuses an upload naming one that does not, half-way through an apply."""
+    deleted = {a.name for a in actions if a.kind == "worker" and a.action == "delete"}
+    after = set(desired.workers) | (set(live.workers) - deleted)
+    conflicts = []
+    for name in sorted(desired.workers):
+        declared = desired.workers[name].settings.get("tail_consumers")
+        for consumer in tail_consumers(declared):
+            service = consumer["service"]
+            if consumer.get("namespace") or service in after:
+                continue
+            why = "the plan deletes it" if service in deleted else "the account has no such worker"
+            conflicts.append(
+                Conflict(
+                    "tail_consumer_missing",
+                    f"worker '{name}' names '{service}' as a Tail Worker, which will not exist "
+                    f"after this plan ({why}); declare or deploy it, or remove it from "
+                    "tail_consumers",
+                )
+            )
+    return conflicts
+
+
 def safety_threshold(live: State, actions: list[Action], *, force: bool) -> Conflict | None:
     """Refuse to delete or replace a large share of what we manage unless --force."""
     managed = managed_count(live)
@@ -128,6 +153,7 @@ def find_conflicts(
     if limit is not None:
         found.append(limit)
     found.extend(dangling_bindings(desired, live, actions))
+    found.extend(missing_tail_consumers(desired, live, actions))
     safety = safety_threshold(live, actions, force=force)
     if safety is not None:
         found.append(safety)

@@ -46,7 +46,7 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
 )  # fmt: skip
 ConflictKind = Literal[
     "store_limit", "missing_value", "dangling_binding", "safety_threshold",
-    "zone_not_found", "route_conflict", "domain_conflict",
+    "zone_not_found", "route_conflict", "domain_conflict", "tail_consumer_missing",
 ]  # fmt: skip
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
 ValueKind = Literal["secret", "worker_secret"]
@@ -62,6 +62,7 @@ CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "zone_not_found",
     "route_conflict",
     "domain_conflict",
+    "tail_consumer_missing",
 )
 
 

@@ -199,3 +199,17 @@ def test_settings_cost_no_read_declared_or_not(env: Env) -> None:
     declare(env)
     apply(env)
     assert cold_plan_calls() == without
+
+
+def test_a_tail_worker_that_will_not_exist_is_a_conflict_before_anything_is_applied(
+    env: Env,
+) -> None:
+    declare(env, "    tail_consumers: [{service: nobody}]\n")
+    env.clear_log()
+    code, output = plan_exit(env)
+    assert code == 3, output
+    assert "tail_consumer_missing" in output or "Tail Worker" in output
+    assert "'nobody'" in output
+    result = env.run("apply", "--auto-approve", env=VALUES)
+    assert result.exit_code == 3, result.output
+    assert env.writes() == []
