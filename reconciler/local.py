@@ -8,11 +8,14 @@ else a random key in `local-fingerprint.key`, owner-only, never in git).
 
 The embedded emulator serves the default account plus the account the manifests (or
 `--account-id`) name, and each account's store limit is the one the plan is told, so a plan
-under `--local` never promises what the emulator would refuse.
+under `--local` never promises what the emulator would refuse. The zones the manifests'
+routes and custom domains name (`zone: example.com`) exist in the planned account, each with
+an id derived from its name, so routes and domains can be tried locally too.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from collections.abc import Sequence
@@ -28,7 +31,9 @@ from reconciler.emulator.config import (
     AccountConfig,
     EmulatorConfig,
     TokenConfig,
+    ZoneConfig,
 )
+from reconciler.state import State
 
 STATE_DIR_NAME = ".reconciler"
 LOCAL_DIR = Path(STATE_DIR_NAME)
@@ -37,6 +42,18 @@ LOCAL_TOKEN = DEFAULT_TOKEN
 LOCAL_ACCOUNT_ID = DEFAULT_ACCOUNT_ID
 LOCAL_MAX_STORES = 1  # free and standard plans: one store per account
 _HEX = frozenset("0123456789abcdef")
+
+
+def local_zone_id(name: str) -> str:
+    """A local zone's id: the same for the same name on every run (routes keep their zone)."""
+    return hashlib.sha256(f"reconciler-local-zone:{name}".encode()).hexdigest()[:32]
+
+
+def zone_names(state: State) -> tuple[str, ...]:
+    """The zone names a manifest set's routes and custom domains use."""
+    names = {r.zone for w in state.workers.values() for r in w.routes or () if r.zone}
+    names |= {d.zone for w in state.workers.values() for d in w.domains or () if d.zone}
+    return tuple(sorted(names))
 
 
 def private_dir(path: Path) -> Path:
@@ -67,15 +84,18 @@ class LocalEmulator:
     directory: Path = LOCAL_DIR
     accounts: tuple[str, ...] = ()
     max_stores: int = LOCAL_MAX_STORES
+    zones: tuple[str, ...] = ()
 
     def config(self) -> EmulatorConfig:
         # Ids that are not account ids are left out: the account check then names them.
-        ids = dict.fromkeys(
-            [LOCAL_ACCOUNT_ID, *(a for a in self.accounts if len(a) == 32 and set(a) <= _HEX)]
-        )
+        valid = [a for a in self.accounts if len(a) == 32 and set(a) <= _HEX]
+        ids = dict.fromkeys([LOCAL_ACCOUNT_ID, *valid])
+        # The account a plan resolves to: the manifests' first, else --account-id, else ours.
+        planned = valid[0] if valid else LOCAL_ACCOUNT_ID
         return EmulatorConfig(
             accounts=[AccountConfig(id=a, max_stores=self.max_stores) for a in ids],
             tokens=[TokenConfig(token=LOCAL_TOKEN, accounts=list(ids))],
+            zones=[ZoneConfig(id=local_zone_id(n), name=n, account=planned) for n in self.zones],
         )
 
     @property

@@ -52,6 +52,7 @@ class Connection:
     # --local only: where the embedded emulator keeps its state, and the accounts it serves.
     local_dir: Path = LOCAL_DIR
     local_accounts: tuple[str, ...] = ()
+    local_zones: tuple[str, ...] = ()
 
     def client_config(self) -> ClientConfig:
         """One path for both: the environment (or the emulator's fixed token), flags on top."""
@@ -74,12 +75,16 @@ class Connection:
             changes["timeouts"] = Timeouts.uniform(self.timeout_s)
         return dataclasses.replace(config, **changes)
 
-    def for_manifests(self, paths: Sequence[str], manifest_account: str | None) -> Connection:
-        """Under --local, the embedded emulator of this manifest set: its state, its accounts."""
+    def for_manifests(
+        self, paths: Sequence[str], manifest_account: str | None, zones: Sequence[str] = ()
+    ) -> Connection:
+        """Under --local, the embedded emulator of this manifest set: its state, its accounts,
+        the zones its routes and domains name."""
         return dataclasses.replace(
             self,
             local_dir=local.state_dir(paths),
             local_accounts=tuple(a for a in (manifest_account, self.account_id) if a),
+            local_zones=tuple(zones),
         )
 
     def local_emulator(self) -> LocalEmulator:
@@ -89,6 +94,7 @@ class Connection:
             directory=self.local_dir,
             accounts=self.local_accounts,
             max_stores=local.LOCAL_MAX_STORES if limit is None else limit,
+            zones=self.local_zones,
         )
 
     def store_limit(self) -> int | None:

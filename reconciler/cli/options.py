@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from reconciler import local
 from reconciler.credentials import CREDENTIAL_VARS
 from reconciler.manifest.merge import ManifestSet, load_manifests
 from reconciler.untrusted import UntrustedFormatter
@@ -169,7 +170,11 @@ def connection_from(
         max_stores=kw.pop("max_stores", None),
         timeout_s=kw.pop("timeout_s"),
         max_wait_s=kw.pop("max_wait_s"),
-    ).for_manifests(paths or DEFAULT_PATHS, manifest_account)
+    ).for_manifests(
+        paths or DEFAULT_PATHS,
+        manifest_account,
+        local.zone_names(manifests.state) if manifests is not None else (),
+    )
 
 
 def _logging(verbosity: int) -> None:

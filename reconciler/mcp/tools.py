@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.console import Console
 
+from reconciler import local
 from reconciler.apply import ApplyReport, SecretUpdate
 from reconciler.documents import ProblemItem
 from reconciler.errors import (
@@ -109,7 +110,8 @@ class Tools:
     def connection(self, paths: Sequence[Path], manifests: ManifestSet | None) -> Connection:
         """As the CLI binds it: under --local, the embedded emulator of these manifests."""
         account = manifests.state.account_id if manifests is not None else None
-        return self.config.connection.for_manifests([str(p) for p in paths], account)
+        zones = local.zone_names(manifests.state) if manifests is not None else ()
+        return self.config.connection.for_manifests([str(p) for p in paths], account, zones)
 
     async def _plan(
         self, paths: Sequence[Path], manifests: ManifestSet, options: PlanOptions
