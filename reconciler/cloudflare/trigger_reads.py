@@ -22,6 +22,9 @@ from reconciler.errors import ApiError
 from reconciler.state import LiveDomain, LiveRoute, State, in_zone, normal_cron, pattern_host
 
 
+MAX_ZONE_LABELS = 6
+
+
 @dataclass
 class _Zones:
     """Zone lookups of this run: each name asked once."""
@@ -52,7 +55,9 @@ class _Zones:
         known = [n for n, zid in self.found.items() if zid is not None and in_zone(host, n)]
         if known:
             return self.found[max(known, key=len)]
-        labels = host.split(".")
+        # A zone is at most a few labels long; a hostile list item's long hostname must not
+        # turn into one lookup per label.
+        labels = host.split(".")[-MAX_ZONE_LABELS:]
         for i in range(len(labels) - 1):
             zid = await self.lookup(".".join(labels[i:]))
             if zid is not None:

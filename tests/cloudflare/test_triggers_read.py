@@ -127,3 +127,26 @@ def test_an_unknown_zone_name_reads_as_none_and_costs_one_lookup() -> None:
     assert state.zones["example.net"] is None
     assert _paths(log).count("/zones") >= 1
     assert not [p for p in _paths(log) if p.startswith("/zones/") and "example.net" in p]
+
+
+def test_a_long_listed_hostname_costs_a_bounded_number_of_zone_lookups() -> None:
+    emu = _emu()
+    deep = ".".join("abcdefghijklmnop") + ".example.com/*"
+
+    async def run() -> tuple[State, list[dict[str, Any]]]:
+        async with emu.client() as client:
+            await _setup(client)
+            await client.create_route(ZONE, deep, "web")
+            await emu.clear_requests()
+            needs = TriggerNeeds.of(
+                [_w("web", routes=(RouteSpec("web.example.org/*", zone="example.org"),))]
+            )
+            return await read_live(client, ACCOUNT, needs=needs), await emu.requests()
+
+    state, log = asyncio.run(run())
+    names = [r["query"].split("&")[0].removeprefix("name=") for r in log]
+    names = [n for n, r in zip(names, log, strict=True) if r["path"].endswith("/zones")]
+    # The long host is asked by its last six labels at most, not once per label (18).
+    assert max(len(n.split(".")) for n in names) == 6
+    assert len([n for n in names if n.endswith("p.example.com")]) == 4
+    assert deep in [r.pattern for r in state.workers["web"].routes or ()]
