@@ -21,7 +21,6 @@ from reconciler.cloudflare.models import ScriptRecord
 from reconciler.errors import ApiError
 from reconciler.state import LiveDomain, LiveRoute, State, in_zone, normal_cron, pattern_host
 
-
 MAX_ZONE_LABELS = 6
 
 
