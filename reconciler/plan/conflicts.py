@@ -6,6 +6,7 @@ need the finished action list and live here.
 
 from __future__ import annotations
 
+from reconciler.errors import Location
 from reconciler.plan.compare import secret_bindings
 from reconciler.plan.model import Action, Conflict
 from reconciler.plan.ownership import managed_count, store_managed
@@ -49,13 +50,16 @@ def _quoted(names: list[str]) -> str:
     return ", ".join(f"'{n}'" for n in names)
 
 
+def _at(location: Location | None) -> str:
+    return f" (declared at {location})" if location else ""
+
+
 def _declared(desired: State, names: list[str]) -> str:
     """Each store with the manifest spot that declares it: the line that crosses the limit."""
     spots = []
     for name in names:
         store = desired.stores.get(name)
-        where = f" (declared at {store.location})" if store and store.location else ""
-        spots.append(f"'{name}'{where}")
+        spots.append(f"'{name}'{_at(store.location if store else None)}")
     return ", ".join(spots)
 
 
@@ -99,7 +103,8 @@ def dangling_bindings(desired: State, live: State, actions: list[Action]) -> lis
             conflicts.append(
                 Conflict(
                     "dangling_binding",
-                    f"worker '{worker.name}' binding '{binding}' refers to store secret "
+                    f"worker '{worker.name}'{_at(worker.location)} binding '{binding}' refers "
+                    "to store secret "
                     f"'{ref[0]}/{ref[1]}', which will not exist after this plan ({why})",
                 )
             )

@@ -66,5 +66,6 @@ class Planning:
                     pin.pin = value_pin(self.key, self.pin_salt, pin.kind, where, pin.name, value)
                     self.pins[pin.key] = pin
                 return value
-        self.missing.append(Conflict("missing_value", f"{what} {problem}"))
+        where = f" (value_from at {source.where})" if source is not None and source.where else ""
+        self.missing.append(Conflict("missing_value", f"{what} {problem}{where}"))
         return None

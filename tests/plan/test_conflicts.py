@@ -287,3 +287,30 @@ def test_store_limit_names_the_manifest_line_of_the_store_that_crosses_it(
     assert conflict.kind == "store_limit"
     assert "the plan creates 'app' (declared at stores.yaml:3:11) next to" in conflict.message
     assert "'live-one' (declared at stores.yaml:2:11) is declared too" in conflict.message
+
+
+def test_missing_value_and_dangling_binding_name_their_manifest_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Conflicts name the manifest location that causes them, not only the resource."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("NOT_SET_ANYWHERE", raising=False)
+    Path("w.js").write_text("export default {};\n")
+    Path("m.yaml").write_text(
+        "stores: [{name: app}]\n"
+        "secrets:\n"
+        "  - {name: A, store: app, scopes: [workers], value_from: {env: NOT_SET_ANYWHERE}}\n"
+        "workers:\n"
+        "  - name: w\n"
+        "    script: w.js\n"
+        "    bindings: [{type: secrets_store_secret, name: S, store: app, secret: A}]\n"
+    )
+    desired = load_manifests(["m.yaml"]).state
+    live = live_state(stores=["app"], secrets=[live_secret("app", "A")])
+    plan = compute_plan(desired, live, options=PlanOptions(), fingerprint_key=KEY)
+    (missing,) = [c for c in plan.conflicts if c.kind == "missing_value"]
+    assert missing.message.endswith("(value_from at m.yaml:3:58)"), missing.message
+    desired.secrets.pop(("app", "A"))  # the binding now names a secret the plan deletes
+    plan = compute_plan(desired, live, options=PlanOptions(prune=True), fingerprint_key=KEY)
+    (dangling,) = [c for c in plan.conflicts if c.kind == "dangling_binding"]
+    assert dangling.message.startswith("worker 'w' (declared at m.yaml:5:5) binding 'S'")
