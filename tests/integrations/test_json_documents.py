@@ -75,7 +75,10 @@ def test_the_shipped_schemas_are_those_of_the_models() -> None:
         f"{c}.schema.json" for c in documents.DOCUMENTS
     )
     for command in documents.DOCUMENTS:
-        assert (SHIPPED / f"{command}.schema.json").read_text() == documents.schema_text(command)
+        shipped = (SHIPPED / f"{command}.schema.json").read_text()
+        assert shipped == documents.schema_text(command), (
+            f"{command}.schema.json is out of date: run `python -m reconciler.documents`"
+        )
         jsonschema.Draft202012Validator.check_schema(shipped_schema(command))
 
 
