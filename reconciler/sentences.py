@@ -49,11 +49,17 @@ def absent_warning(outcome: Outcome) -> str:
     )
 
 
+def _noted(done: list[Outcome]) -> str:
+    """The changes made otherwise than the plan said (a PATCH refused, then recreated)."""
+    notes = [f"{describe(o.action)}: {o.note}" for o in done if o.note]
+    return f" ({'; '.join(notes)})" if notes else ""
+
+
 def report_lines(report: ApplyReport, *, interrupted: bool = False) -> list[str]:
     """The apply report as the CLI words it (the MCP apply tool returns the same lines)."""
     done, failed, waiting = (report.with_status(s) for s in ("done", "failed", "not_started"))
     if report.ok and not interrupted:
-        return [f"Apply complete: {count(len(done), 'change')} made."]
+        return [f"Apply complete: {count(len(done), 'change')} made{_noted(done)}."]
     stopped = "apply interrupted (Ctrl-C)" if interrupted else "apply stopped"
     lines = [
         f"{stopped}: {len(done)} done, {len(failed)} failed, {len(waiting)} not started.",

@@ -157,6 +157,11 @@ def test_apply_patch_says_what_it_did(account: Account) -> None:
     assert f"done    replace secret {outcome['store']}/{outcome['name']} ({outcome['note']})" in (
         patched.stderr
     )
+    # The closing line says it too (it is the document's message under --format json).
+    assert doc["message"] == (
+        f"Apply complete: 1 change made (replace secret {outcome['store']}/{outcome['name']}: "
+        f"{outcome['note']})."
+    )
 
 
 def test_export_json(account: Account) -> None:
