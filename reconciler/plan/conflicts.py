@@ -118,8 +118,8 @@ def missing_tail_consumers(desired: State, live: State, actions: list[Action]) -
     after = set(desired.workers) | (set(live.workers) - deleted)
     conflicts = []
     for name in sorted(desired.workers):
-        declared = desired.workers[name].settings.get("tail_consumers")
-        for consumer in tail_consumers(declared):
+        worker = desired.workers[name]
+        for consumer in tail_consumers(worker.settings.get("tail_consumers")):
             service = consumer["service"]
             if consumer.get("namespace") or service in after:
                 continue
@@ -127,7 +127,8 @@ def missing_tail_consumers(desired: State, live: State, actions: list[Action]) -
             conflicts.append(
                 Conflict(
                     "tail_consumer_missing",
-                    f"worker '{name}' names '{service}' as a Tail Worker, which will not exist "
+                    f"worker '{name}'{_at(worker.location)} names '{service}' as a Tail Worker, "
+                    "which will not exist "
                     f"after this plan ({why}); declare or deploy it, or remove it from "
                     "tail_consumers",
                 )

@@ -209,7 +209,7 @@ def test_a_tail_worker_that_will_not_exist_is_a_conflict_before_anything_is_appl
     code, output = plan_exit(env)
     assert code == 3, output
     assert "tail_consumer_missing" in output or "Tail Worker" in output
-    assert "'nobody'" in output
+    assert "'nobody'" in output and "declared at" in output and "workers.yaml:" in output
     result = env.run("apply", "--auto-approve", env=VALUES)
     assert result.exit_code == 3, result.output
     assert env.writes() == []

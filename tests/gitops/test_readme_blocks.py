@@ -137,7 +137,9 @@ def test_the_completion_line_completes_commands_and_choices(tmp_path: Path) -> N
     (block,) = shell_blocks(README)[QUICK_START + CI_SECTION : QUICK_START + CI_SECTION + 1]
     assert block.strip() == 'eval "$(_RECONCILER_COMPLETE=bash_source reconciler)"'
     # What bash does on <Tab>: the function `complete` registered, with the words so far.
-    probe = block + """
+    probe = (
+        block
+        + """
 complete -p reconciler
 tab() { COMPREPLY=(); COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _reconciler_completion reconciler; echo "${COMPREPLY[*]}"; }
 tab reconciler pl
@@ -145,6 +147,7 @@ tab reconciler plan --format ''
 tab reconciler apply --secret-update ''
 tab reconciler plan --detailed
 """
+    )
     run = run_clean(["bash", "-e", "-c", probe], tmp_path)
     assert run.returncode == 0, run.stderr
     assert run.stdout.splitlines() == [
