@@ -126,6 +126,7 @@ def test_a_route_held_by_an_unmanaged_worker_is_a_conflict(tenv: Env) -> None:
     code, out = _exit(env, "plan", "--detailed-exitcode")
     assert code == 3, out
     assert "route_conflict" in out and "legacy" in out
+    assert "(declared at manifests/workers.yaml:" in out  # the manifest line, as conflicts say
     env.clear_log()
     code, out = _exit(env, "apply", "--auto-approve")
     assert code == 3, out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reconciler.errors import Location
 from reconciler.plan.context import Planning
 from reconciler.plan.facets.base import PlanFacet
 from reconciler.plan.model import Action, Change, Conflict
@@ -106,8 +107,14 @@ def _zone_name(zone_id: str, live: State) -> str:
     return next((n for n, z in live.zones.items() if z == zone_id), zone_id)
 
 
+def _at(location: Location | None) -> str:
+    """Where a manifest declares it, for a conflict's sentence (as the other conflicts say)."""
+    return f" (declared at {location})" if location else ""
+
+
 def _routes(out: TriggerPlan, desired: State, live: State) -> None:
     claims: dict[tuple[str, str], str] = {}
+    spots: dict[tuple[str, str], Location | None] = {}
     for name in sorted(desired.workers):
         want = desired.workers[name]
         for spec in want.routes or ():
@@ -116,8 +123,9 @@ def _routes(out: TriggerPlan, desired: State, live: State) -> None:
             if zone_id is None:
                 out.conflicts.append(Conflict(
                     "zone_not_found",
-                    f"worker '{name}' route {spec.pattern!r}: zone {zone_label} is not a zone of "
-                    "this account (check the name or zone_id, and the token's zone access)",
+                    f"worker '{name}' route {spec.pattern!r}{_at(spec.location)}: zone "
+                    f"{zone_label} is not a zone of this account (check the name or zone_id, "
+                    "and the token's zone access)",
                 ))  # fmt: skip
                 continue
             host = pattern_host(spec.pattern)
@@ -130,7 +138,8 @@ def _routes(out: TriggerPlan, desired: State, live: State) -> None:
             ):
                 out.conflicts.append(Conflict(
                     "route_conflict",
-                    f"worker '{name}' route {spec.pattern!r} is not in zone {zone_name}",
+                    f"worker '{name}' route {spec.pattern!r}{_at(spec.location)} is not in zone "
+                    f"{zone_name}",
                 ))  # fmt: skip
                 continue
             key = (zone_id, spec.pattern)
@@ -138,10 +147,12 @@ def _routes(out: TriggerPlan, desired: State, live: State) -> None:
                 out.conflicts.append(Conflict(
                     "route_conflict",
                     f"route {spec.pattern!r} (zone {zone_label}) is declared by workers "
-                    f"'{claims[key]}' and '{name}': a pattern runs one worker; keep it in one",
+                    f"'{claims[key]}'{_at(spots[key])} and '{name}'{_at(spec.location)}: a "
+                    "pattern runs one worker; keep it in one",
                 ))  # fmt: skip
                 continue
             claims[key] = name
+            spots[key] = spec.location
     by_key: dict[tuple[str, str], LiveRoute] = {
         (r.zone_id, r.pattern): r for routes in live.routes.values() for r in routes
     }
@@ -166,7 +177,8 @@ def _routes(out: TriggerPlan, desired: State, live: State) -> None:
             )
             out.conflicts.append(Conflict(
                 "route_conflict",
-                f"worker '{name}' declares route {pattern!r} (zone {zone}), but in this account "
+                f"worker '{name}' declares route {pattern!r}{_at(spots[(zone_id, pattern)])} "
+                f"(zone {zone}), but in this account "
                 f"it runs {holder}, which reconciler does not manage and never changes: remove "
                 "that route first (dashboard or API), or declare that worker in a manifest",
             ))  # fmt: skip
@@ -181,13 +193,15 @@ def _routes(out: TriggerPlan, desired: State, live: State) -> None:
 
 def _domains(out: TriggerPlan, desired: State, live: State) -> None:
     claims: dict[str, tuple[str, str]] = {}  # hostname -> (worker, zone id)
+    spots: dict[str, Location | None] = {}
     for name in sorted(desired.workers):
         for spec in desired.workers[name].domains or ():
             zone_id = spec.zone_id or live.zones.get(spec.zone or "")
             if zone_id is None:
                 out.conflicts.append(Conflict(
                     "zone_not_found",
-                    f"worker '{name}' custom domain {spec.hostname}: zone {spec.zone} is not a "
+                    f"worker '{name}' custom domain {spec.hostname}{_at(spec.location)}: zone "
+                    f"{spec.zone} is not a "
                     "zone of this account (check the name and the token's zone access)",
                 ))  # fmt: skip
                 continue
@@ -195,10 +209,12 @@ def _domains(out: TriggerPlan, desired: State, live: State) -> None:
                 out.conflicts.append(Conflict(
                     "domain_conflict",
                     f"custom domain {spec.hostname} is declared by workers "
-                    f"'{claims[spec.hostname][0]}' and '{name}': a hostname serves one worker",
+                    f"'{claims[spec.hostname][0]}'{_at(spots[spec.hostname])} and "
+                    f"'{name}'{_at(spec.location)}: a hostname serves one worker",
                 ))  # fmt: skip
                 continue
             claims[spec.hostname] = (name, zone_id)
+            spots[spec.hostname] = spec.location
     held: dict[str, LiveDomain] = {d.hostname: d for d in live.domains or ()}
     for hostname, (name, zone_id) in sorted(claims.items(), key=lambda kv: (kv[1][0], kv[0])):
         d = held.get(hostname)
@@ -223,7 +239,8 @@ def _domains(out: TriggerPlan, desired: State, live: State) -> None:
         else:
             out.conflicts.append(Conflict(
                 "domain_conflict",
-                f"worker '{name}' declares custom domain {hostname}, but it is attached to "
+                f"worker '{name}' declares custom domain {hostname}{_at(spots[hostname])}, but "
+                "it is attached to "
                 f"worker '{d.service}', which reconciler does not manage and never changes "
                 "(the API refuses the move with 100116): detach it there first, or declare "
                 "that worker in a manifest",
