@@ -194,3 +194,12 @@ def test_drift_out_writes_the_drift_document(account: Account) -> None:
     written = json.loads(Path("drift.json").read_text())
     jsonschema.validate(written, shipped_schema("drift"))
     assert result.stdout.startswith("<!-- reconciler-drift -->")
+
+
+def test_schema_document_prints_the_shipped_schema() -> None:
+    for command in documents.DOCUMENTS:
+        shown = CliRunner().invoke(cli, ["schema", "--document", command])
+        assert shown.exit_code == 0
+        assert shown.stdout == (SHIPPED / f"{command}.schema.json").read_text()
+    manifest = CliRunner().invoke(cli, ["schema"])  # without it: the manifest format, as before
+    assert json.loads(manifest.stdout)["title"] == "reconciler manifest"
