@@ -21,11 +21,14 @@ from reconciler.manifest.hints import expected_shape, suggestion, unknown_key
 from reconciler.manifest.models import (
     BINDING_TYPES,
     EXTENSION_PREFIX,
+    OWN_BINDING_TYPES,
+    UNDECLARABLE_BINDINGS,
     AccountId,
     SecretSpec,
     StoreSpec,
     WorkerSpec,
 )
+from reconciler.openapi import bindings as openapi_bindings
 from reconciler.state import SCOPES
 from reconciler.yamlpos import PathKey, PositionedDocument, load_documents
 
@@ -87,17 +90,60 @@ def _validate_document(path: Path, doc: PositionedDocument) -> tuple[LoadedDocum
             problems.append(Problem(doc.locate((section,)), shape))
             continue
         for i, item in enumerate(items):
+            found = _binding_problems(doc, (section, i), item) if section == "workers" else []
             try:
                 spec = model.model_validate(item)
             except ValidationError as exc:
-                problems.extend(_item_problems(doc, exc.errors(), (section, i)))
-                if isinstance(item, dict):
-                    loaded.rejected.append((section, i, item))
-                    if isinstance(item.get("name"), str):
-                        loaded.invalid.add((section, item["name"]))
-                continue
-            getattr(loaded, section).append((i, spec))
+                found.extend(_item_problems(doc, exc.errors(), (section, i)))
+            else:
+                if not found:
+                    getattr(loaded, section).append((i, spec))
+                    continue
+            problems.extend(found)
+            if isinstance(item, dict):
+                loaded.rejected.append((section, i, item))
+                if isinstance(item.get("name"), str):
+                    loaded.invalid.add((section, item["name"]))
     return loaded, problems
+
+
+def _binding_problems(doc: PositionedDocument, at: PathKey, worker: Any) -> list[Problem]:
+    """API-typed bindings checked against Cloudflare's schema, each problem at its spot."""
+    bindings = worker.get("bindings") if isinstance(worker, dict) else None
+    out: list[Problem] = []
+    for j, binding in enumerate(bindings if isinstance(bindings, list) else []):
+        if not isinstance(binding, dict) or not isinstance(binding.get("type"), str):
+            continue  # the model says what is missing
+        type_, prefix = binding["type"], (*at, "bindings", j)
+        if type_ in OWN_BINDING_TYPES:
+            continue
+        if type_ in UNDECLARABLE_BINDINGS:
+            out.append(
+                Problem(
+                    doc.locate((*prefix, "type")),
+                    f"a {type_} binding cannot be declared: {UNDECLARABLE_BINDINGS[type_]}",
+                )
+            )
+            continue
+        if type_ not in BINDING_TYPES:
+            out.append(
+                Problem(
+                    doc.locate((*prefix, "type")),
+                    f"unknown binding type {type_!r}; expected one of: {', '.join(BINDING_TYPES)}",
+                )
+            )
+            continue
+        for issue in openapi_bindings.check(binding):
+            path = (*prefix, *issue.path)
+            where = doc.keys.get(path, doc.locate(path)) if issue.at_key else doc.locate(path)
+            message = issue.message
+            if issue.expected == "string" and _yaml_typed(issue.value):
+                message = (
+                    f"{issue.path[-1]}: YAML reads {_yaml_text(issue.value)} as a "
+                    f"{_yaml_typed(issue.value)}; write it in quotes to keep it text"
+                )
+            out.append(Problem(where, message))
+    return out
 
 
 def discover(

@@ -13,13 +13,16 @@ from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
-    JsonValue,
+    Tag,
     WithJsonSchema,
     model_validator,
 )
 
 from reconciler.manifest.triggers_models import Cron, DomainModel, RouteModel
+from reconciler.openapi.bindings import TYPES as SCHEMA_TYPES
+from reconciler.openapi.bindings import editor_schema
 from reconciler.state import SCOPES
 
 _WORKER_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
@@ -167,31 +170,13 @@ class SecretSpec(_Strict):
         return data
 
 
-class PlainTextBinding(_Strict):
-    type: Literal["plain_text"]
-    name: BindingName
-    text: str
-
-
-class JsonBinding(_Strict):
-    type: Literal["json"]
-    name: BindingName
-    json_: JsonValue = Field(alias="json")
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
 class SecretsStoreSecretBinding(_Strict):
+    """Our own form: names a declared store and secret; uploaded as `store_id`/`secret_name`."""
+
     type: Literal["secrets_store_secret"]
     name: BindingName
     store: ResourceName
     secret: ResourceName
-
-
-class KvNamespaceBinding(_Strict):
-    type: Literal["kv_namespace"]
-    name: BindingName
-    namespace_id: Annotated[str, Field(min_length=1)]
 
 
 class SecretTextBinding(_Strict):
@@ -212,15 +197,84 @@ class SecretTextBinding(_Strict):
         return data
 
 
+class ApiBinding(BaseModel):
+    """Any other binding type of the Workers API, fields named exactly as the API names them.
+
+    The loader checks type, required fields and shapes against Cloudflare's official schema
+    (`reconciler.openapi.bindings`), naming the spot; this model only carries the fields.
+    """
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    type: str
+    name: BindingName
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
+# Binding types whose fields differ from the API's: value sources and names, never ids.
+OWN_BINDING_TYPES = ("secrets_store_secret", "secret_text")
+# Schema types a manifest cannot declare, and why (the message says it).
+UNDECLARABLE_BINDINGS: dict[str, str] = {
+    "inherit": "it points at a previous version's binding and a deployed Worker never shows it, "
+    "so no plan could settle; declare the binding itself",
+    "secret_key": "its key material would have to be in git; set it with `wrangler secret put` "
+    "or the API, and reconciler leaves it as it is",
+    "assets": "it comes with a Worker's static assets, which manifests do not declare yet",
+    **dict.fromkeys(
+        ("wasm_module", "text_blob", "data_blob"),
+        "the schema deprecates it (service-worker syntax only); import the file from an ES "
+        "module worker listed under `modules:` instead",
+    ),
+}
+BINDING_TYPES = tuple(t for t in SCHEMA_TYPES if t not in UNDECLARABLE_BINDINGS)
+
+
+def _binding_tag(value: Any) -> str:
+    type_ = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return type_ if type_ in OWN_BINDING_TYPES else "api"
+
+
 BindingSpec = Annotated[
-    PlainTextBinding
-    | JsonBinding
-    | SecretsStoreSecretBinding
-    | KvNamespaceBinding
-    | SecretTextBinding,
-    Field(discriminator="type"),
+    Annotated[SecretsStoreSecretBinding, Tag("secrets_store_secret")]
+    | Annotated[SecretTextBinding, Tag("secret_text")]
+    | Annotated[ApiBinding, Tag("api")],
+    Discriminator(_binding_tag),
 ]
-BINDING_TYPES = ("plain_text", "json", "secrets_store_secret", "kv_namespace", "secret_text")
+
+
+class RenamedClass(_Strict):
+    from_: str = Field(alias="from", min_length=1)
+    to: Annotated[str, Field(min_length=1)]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class TransferredClass(_Strict):
+    from_: str = Field(alias="from", min_length=1)
+    from_script: Annotated[str, Field(min_length=1)]
+    to: Annotated[str, Field(min_length=1)]
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+ClassName = Annotated[str, Field(min_length=1)]
+
+
+class MigrationStep(_Strict):
+    """One Durable Object migration, as wrangler's `[[migrations]]` writes it.
+
+    The fields besides `tag` are the schema's `workers_migration_step`, by the same names.
+    """
+
+    tag: Annotated[str, Field(min_length=1, description="this step's tag; unique, in order")]
+    new_classes: list[ClassName] = Field(default_factory=list)
+    new_sqlite_classes: list[ClassName] = Field(default_factory=list)
+    renamed_classes: list[RenamedClass] = Field(default_factory=list)
+    deleted_classes: list[ClassName] = Field(default_factory=list)
+    transferred_classes: list[TransferredClass] = Field(default_factory=list)
 
 
 SamplingRate = Annotated[
@@ -362,6 +416,11 @@ class WorkerSpec(_Strict):
     placement: PlacementSpec | None = None
     limits: LimitsSpec | None = None
     usage_model: Literal["standard", "bundled", "unbound"] | None = None
+    migrations: list[MigrationStep] | None = Field(
+        default=None,
+        description="Durable Object migrations, oldest first; apply sends the steps after the "
+        "Worker's live migration tag. Left out: not managed.",
+    )
 
 
 # Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).
@@ -385,6 +444,19 @@ class ManifestDocument(_Strict):
 
 def manifest_json_schema() -> dict[str, Any]:
     schema = ManifestDocument.model_json_schema(by_alias=True)
+    defs = schema["$defs"]
+    defs["WorkerSpec"]["properties"]["bindings"]["items"] = {
+        "oneOf": [
+            {"$ref": "#/$defs/SecretsStoreSecretBinding"},
+            {"$ref": "#/$defs/SecretTextBinding"},
+            *(
+                editor_schema(t, {"type": "string", "pattern": _BINDING_NAME.pattern})
+                for t in BINDING_TYPES
+                if t not in OWN_BINDING_TYPES
+            ),
+        ]
+    }
+    defs.pop("ApiBinding", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "reconciler manifest"
     return schema

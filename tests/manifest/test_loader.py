@@ -124,7 +124,7 @@ def test_full_example_loads_into_the_state_model(base: Write) -> None:
         # unknown binding type
         (
             "workers:\n  - name: w\n    script: w.js\n    bindings:\n      - {type: d2, name: X}\n",
-            "m.yaml:5:16: unknown binding type 'd2'; expected one of: plain_text",
+            "m.yaml:5:16: unknown binding type 'd2'; expected one of: ai, ai_search,",
         ),
         # both env and file
         (

@@ -11,9 +11,7 @@ from reconciler.manifest.check import Checker
 from reconciler.manifest.facets.base import ManifestFacet
 from reconciler.manifest.loader import LoadedDocument
 from reconciler.manifest.models import (
-    JsonBinding,
-    KvNamespaceBinding,
-    PlainTextBinding,
+    ApiBinding,
     SecretsStoreSecretBinding,
     SecretTextBinding,
     WorkerSpec,
@@ -73,14 +71,10 @@ class BindingsManifest(ManifestFacet):
 
 
 def _binding(spec: object) -> Binding:
-    if isinstance(spec, PlainTextBinding):
-        return Binding(spec.name, spec.type, {"text": spec.text})
-    if isinstance(spec, JsonBinding):
-        return Binding(spec.name, spec.type, {"json": spec.json_})
     if isinstance(spec, SecretsStoreSecretBinding):
         return Binding(spec.name, spec.type, {"store": spec.store, "secret": spec.secret})
-    assert isinstance(spec, KvNamespaceBinding)
-    return Binding(spec.name, spec.type, {"namespace_id": spec.namespace_id})
+    assert isinstance(spec, ApiBinding)
+    return Binding(spec.name, spec.type, spec.params)
 
 
 FACET = BindingsManifest()
