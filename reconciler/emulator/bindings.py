@@ -1,56 +1,22 @@
 """Worker binding validation and the carry-over rules between versions (§4.4-4.5).
 
+Types, required fields and shapes come from Cloudflare's schema (`reconciler.openapi`), as
+the manifest validator's do; unknown keys are dropped, as a typed server model would.
+
 Secret binding values are never kept: a secret_text's `text` (and a secret_key's key
 material) becomes a salted digest before anything is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from reconciler.emulator.envelope import ApiFailure
 from reconciler.emulator.routing import Ctx
 from reconciler.emulator.secrets_store import value_digest
+from reconciler.openapi import bindings as schema
 
-# type -> fields it requires besides name and type (reference §4.5)
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "plain_text": ("text",),
-    "secret_text": ("text",),
-    "json": ("json",),
-    "secrets_store_secret": ("store_id", "secret_name"),
-    "kv_namespace": ("namespace_id",),
-    "r2_bucket": ("bucket_name",),
-    "d1": (),
-    "durable_object_namespace": (),
-    "service": ("service",),
-    "queue": ("queue_name",),
-    "hyperdrive": ("id",),
-    "analytics_engine": ("dataset",),
-    "vectorize": ("index_name",),
-    "mtls_certificate": ("certificate_id",),
-    "dispatch_namespace": ("namespace",),
-    "workflow": ("workflow_name",),
-    "pipelines": ("pipeline",),
-    "ratelimit": ("namespace_id", "simple"),
-    "secret_key": ("format", "algorithm", "usages"),
-    "send_email": (),
-    "inherit": (),
-    "ai": (),
-    "assets": (),
-    "browser": (),
-    "images": (),
-    "media": (),
-    "version_metadata": (),
-    "ai_search": ("instance_name",),
-    "ai_search_namespace": ("namespace",),
-    "messaging": ("namespace",),
-    "flagship": ("app_id",),
-    "vpc_service": ("service_id",),
-    "vpc_network": (),
-    "wasm_module": ("part",),
-    "text_blob": ("part",),
-    "data_blob": ("part",),
-}
 SECRET_TYPES = ("secret_text", "secret_key")
 CLASSIC_ONLY = ("wasm_module", "text_blob", "data_blob")
 _KEY_MATERIAL = ("text", "key_base64", "key_jwk")
@@ -75,19 +41,34 @@ def validate(ctx: Ctx, raw: Any) -> list[dict[str, Any]]:
         name, kind = b.get("name"), b.get("type")
         if not isinstance(name, str) or not name:
             raise invalid("a binding has no name")
-        if kind not in REQUIRED:
-            raise invalid(f"Binding '{name}' has an unknown type {kind!r}")
-        missing = [f for f in REQUIRED[kind] if f not in b]
-        if missing:
-            raise invalid(f"Binding '{name}' of type {kind} is missing {', '.join(missing)}")
+        issues = schema.check(b, strict=False)
+        if issues:
+            raise invalid(f"Binding '{name}': {issues[0].message}")
         if name in seen:
             raise invalid(f"Binding name '{name}' is used more than once")
         seen.add(name)
-        if kind in ("plain_text", "secret_text") and not isinstance(b["text"], str):
-            raise invalid(f"Binding '{name}': text must be a string")
         if kind == "secrets_store_secret":
             _check_store_secret(ctx, name, b)
-        out.append(store_form(b))
+        out.append(store_form(_as_stored(ctx, b)))
+    return out
+
+
+def _as_stored(ctx: Ctx, b: dict[str, Any]) -> dict[str, Any]:
+    """What the API keeps: the schema's fields only, renamed ones under their new name, and
+    the id it assigns a Durable Object namespace (a field the server fills in)."""
+    kind = schema.KINDS[b["type"]]
+    out = {"name": b["name"], "type": b["type"]}
+    for key, value in b.items():
+        if key in kind.properties:
+            renamed = kind.aliases.get(key)
+            if renamed is None:
+                out[key] = value
+            elif renamed not in b:
+                out[renamed] = value
+    if b["type"] == "durable_object_namespace" and "namespace_id" not in out:
+        owner = f"{ctx.account_id}/{out.get('script_name') or ctx.params.get('script_name')}"
+        seed = f"{owner}/{out.get('class_name')}".encode()
+        out["namespace_id"] = hashlib.sha256(seed).hexdigest()[:32]
     return out
 
 

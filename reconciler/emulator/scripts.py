@@ -387,6 +387,7 @@ def list_item(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
                 (ctx.account_id, doc["id"]),
             ).fetchall()
         ],
+        **({"migration_tag": doc["migration_tag"]} if doc.get("migration_tag") else {}),
     }
 
 

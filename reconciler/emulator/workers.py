@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from reconciler.emulator import bindings, scripts, worker_settings
+from reconciler.emulator import bindings, migrations, scripts, worker_settings
 from reconciler.emulator.bindings import invalid
 from reconciler.emulator.db import now_iso
 from reconciler.emulator.envelope import ApiFailure, Reply
@@ -93,7 +93,12 @@ def upload(ctx: Ctx) -> Reply:
     prev_doc = scripts.load(ctx, name)
     previous = scripts.current_version(ctx, prev_doc) if prev_doc else None
     version, md = build_upload_version(ctx, name, previous)
+    tag = migrations.next_tag(
+        prev_doc.get("migration_tag") if prev_doc else None, md.get("migrations")
+    )
     doc, _ = scripts.deploy(ctx, name, version)
+    if tag is not None:
+        doc["migration_tag"] = tag
     apply_script_settings(doc, md)
     scripts.save(ctx, doc)
     result = scripts.list_item(ctx, doc)

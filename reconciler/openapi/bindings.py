@@ -363,3 +363,8 @@ def _editor(schema: dict[str, Any]) -> dict[str, Any]:
         out["properties"] = {k: _editor(v) for k, v in sorted(schema["properties"].items())}
         out["additionalProperties"] = False
     return out
+
+
+def check_shape(value: object, schema_name: str, path: PathKey = ()) -> list[Issue]:
+    """`value` against one named component of the vendored schema (unknown keys allowed)."""
+    return _check_value(value, SCHEMAS[schema_name], path or (schema_name,), strict=False)

@@ -86,7 +86,7 @@ CASES: list[tuple[str, str, str, dict[str, Any], int, int, str]] = [
      400, 10021, "exactly one"),
     ("upload bad binding", "PUT", W + "/w", _multipart(
         [("metadata", None, None, b'{"main_module":"index.js","bindings":[{"name":"X",'
-          b'"type":"plain_text"}]}'), MOD]), 400, 10021, "missing text"),
+          b'"type":"plain_text"}]}'), MOD]), 400, 10021, "missing required key 'text'"),
     ("upload bad script name", "PUT", W + "/Bad%20Name", _multipart(
         [("metadata", None, None, MD), MOD]), 400, 10004, "script name"),
     ("script settings malformed", "PATCH", W + "/existing/script-settings",

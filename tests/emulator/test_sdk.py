@@ -11,7 +11,9 @@ from cloudflare import Cloudflare
 
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from reconciler.emulator.server import EmulatorServer
+from tests.binding_samples import sample_bindings
 from tests.emulator.conftest import MODULE_JS, make_config
+from tests.sdk_helpers import migration_tag, read_bindings
 
 ACCOUNTS = [f"{i:032x}" for i in range(1, 13)]  # 12 accounts: three pages of 5
 
@@ -102,3 +104,54 @@ def test_stores_and_secrets(cf: tuple[Cloudflare, EmulatorServer]) -> None:
     assert list(secrets.list(store.id, account_id=acct)) == []
     client.secrets_store.stores.delete(store.id, account_id=acct)
     assert list(client.secrets_store.stores.list(account_id=acct)) == []
+
+
+def test_every_binding_type_round_trips_through_the_sdk(
+    cf: tuple[Cloudflare, EmulatorServer],
+) -> None:
+    """The emulator accepts every declarable type and GET …/settings returns it as sent,
+    secret_text without its text; the SDK parses each into its own model."""
+    client, srv = cf
+    sent = [*sample_bindings(), {"type": "secret_text", "name": "TOKEN", "text": "s3cr3t"}]
+    client.workers.scripts.update(
+        "every",
+        account_id=DEFAULT_ACCOUNT_ID,
+        metadata={"main_module": "index.js", "bindings": sent},  # type: ignore[typeddict-item]
+        files=[("index.js", MODULE_JS, "application/javascript+module")],
+    )
+    got = read_bindings(client, DEFAULT_ACCOUNT_ID, "every")
+    assert got.pop("TOKEN") == {"name": "TOKEN", "type": "secret_text"}
+    do = got["DURABLE_OBJECT_NAMESPACE"]
+    assert len(do.pop("namespace_id")) == 32  # filled in by the server, as the API does
+    assert got == {b["name"]: b for b in sample_bindings()}
+    assert (
+        "s3cr3t"
+        not in httpx.get(
+            srv.base_url + f"/accounts/{DEFAULT_ACCOUNT_ID}/workers/scripts/every/settings",
+            headers={"Authorization": f"Bearer {DEFAULT_TOKEN}"},
+        ).text
+    )
+
+
+def test_migration_tag_precondition(cf: tuple[Cloudflare, EmulatorServer]) -> None:
+    client, _ = cf
+
+    def upload(migrations: dict[str, object]) -> object:
+        return client.workers.scripts.update(
+            "rooms",
+            account_id=DEFAULT_ACCOUNT_ID,
+            metadata={"main_module": "index.js", "migrations": migrations},  # type: ignore[typeddict-item]
+            files=[("index.js", MODULE_JS, "application/javascript+module")],
+        )
+
+    res = upload({"new_tag": "v1", "steps": [{"new_sqlite_classes": ["Room"]}]})
+    assert res.migration_tag == "v1"  # type: ignore[attr-defined]
+    assert migration_tag(client, DEFAULT_ACCOUNT_ID, "rooms") == "v1"
+    with pytest.raises(cloudflare.BadRequestError) as info:
+        upload({"old_tag": "v0", "new_tag": "v2", "steps": [{"new_classes": ["Lobby"]}]})
+    assert info.value.body["errors"][0] == {  # type: ignore[index]
+        "code": 10079,
+        "message": "Migration tag precondition failed; current tag is v1",
+    }
+    upload({"old_tag": "v1", "new_tag": "v2", "deleted_classes": ["Room"]})  # one step form
+    assert migration_tag(client, DEFAULT_ACCOUNT_ID, "rooms") == "v2"
