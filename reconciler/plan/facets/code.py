@@ -14,7 +14,8 @@ class CodePlan(PlanFacet):
     def view(self, worker: Worker, desired: Worker) -> dict[str, Any]:
         return {
             "script": worker.script_digest,
-            "compatibility_date": worker.compatibility_date,
+            # "" is how the API says there is none
+            "compatibility_date": worker.compatibility_date or None,
             "compatibility_flags": list(worker.compatibility_flags),
         }
 
