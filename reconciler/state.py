@@ -208,6 +208,19 @@ class LiveDomain:
 
 
 @dataclass(frozen=True)
+class Migration:
+    """One Durable Object migration step: its tag and the API's step fields it sets
+    (`new_classes`, `new_sqlite_classes`, `renamed_classes`, `deleted_classes`,
+    `transferred_classes`), empty ones left out."""
+
+    tag: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"tag": self.tag, **self.changes}
+
+
+@dataclass(frozen=True)
 class Worker:
     name: str
     format: WorkerFormat
@@ -236,6 +249,11 @@ class Worker:
     domains: tuple[DomainSpec, ...] | None = None  # desired only; live domains are on State
     workers_dev: bool | None = None
     preview_urls: bool | None = None
+    # Desired: the declared Durable Object migrations, oldest first; None when the manifest
+    # leaves `migrations` out (not managed).
+    migrations: tuple[Migration, ...] | None = None
+    # Live: the tag of the last migration that ran (the script list's `migration_tag`).
+    migration_tag: str | None = None
 
 
 class WorkerParts(TypedDict, total=False):
@@ -255,6 +273,8 @@ class WorkerParts(TypedDict, total=False):
     workers_dev: bool | None
     preview_urls: bool | None
     settings: dict[str, Any]
+    migrations: tuple[Migration, ...] | None
+    migration_tag: str | None
 
 
 @dataclass
@@ -307,6 +327,8 @@ class State:
                     w.workers_dev,
                     w.preview_urls,
                     {k: settings_canonical(k, v, v) for k, v in sorted(w.settings.items())},
+                    w.migration_tag,
+                    [m.to_dict() for m in w.migrations or ()],
                 ]
                 for w in self.workers.values()
             ),

@@ -105,6 +105,8 @@ class ScriptRecord(_Record):
     placement_mode: Any = None  # deprecated: `placement.mode`
     tail_consumers: Any = None
     usage_model: Any = None
+    # The tag of the last Durable Object migration that ran (None: none has).
+    migration_tag: str | None = None
 
 
 class ScriptSettings(_Record):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from reconciler.export_facets import bindings, code, secrets, settings, triggers
+from reconciler.export_facets import bindings, code, migrations, secrets, settings, triggers
 from reconciler.export_facets.base import ExportFacet
 
 FACETS: tuple[ExportFacet, ...] = (
     code.FACET,
     bindings.FACET,
     secrets.FACET,
+    migrations.FACET,
     triggers.FACET,
     settings.FACET,
 )

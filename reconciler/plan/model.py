@@ -45,7 +45,7 @@ RESOURCE_KINDS: tuple[ResourceKind, ...] = (
     "worker_crons", "worker_subdomain", "worker_route", "worker_domain",
 )  # fmt: skip
 ConflictKind = Literal[
-    "store_limit", "missing_value", "dangling_binding", "safety_threshold",
+    "store_limit", "missing_value", "dangling_binding", "migration_tag", "safety_threshold",
     "zone_not_found", "route_conflict", "domain_conflict", "tail_consumer_missing",
 ]  # fmt: skip
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
@@ -58,6 +58,7 @@ CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "store_limit",
     "missing_value",
     "dangling_binding",
+    "migration_tag",
     "safety_threshold",
     "zone_not_found",
     "route_conflict",

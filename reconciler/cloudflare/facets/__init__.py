@@ -3,13 +3,14 @@
 
 from __future__ import annotations
 
-from reconciler.cloudflare.facets import bindings, code, secrets, settings, triggers
+from reconciler.cloudflare.facets import bindings, code, migrations, secrets, settings, triggers
 from reconciler.cloudflare.facets.base import CloudflareFacet
 
 FACETS: tuple[CloudflareFacet, ...] = (
     code.FACET,
     bindings.FACET,
     secrets.FACET,
+    migrations.FACET,
     triggers.FACET,
     settings.FACET,
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from reconciler.manifest.facets import bindings, code, secrets, settings, triggers
+from reconciler.manifest.facets import bindings, code, migrations, secrets, settings, triggers
 from reconciler.manifest.facets.base import ManifestFacet
 
 FACETS: tuple[ManifestFacet, ...] = (
     code.FACET,
     bindings.FACET,
     secrets.FACET,
+    migrations.FACET,
     triggers.FACET,
     settings.FACET,
 )

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from reconciler.plan.facets import bindings, code, secrets, settings, triggers
+from reconciler.plan.facets import bindings, code, migrations, secrets, settings, triggers
 from reconciler.plan.facets.base import PlanFacet
 
 FACETS: tuple[PlanFacet, ...] = (
     code.FACET,
     bindings.FACET,
     secrets.FACET,
+    migrations.FACET,
     triggers.FACET,
     settings.FACET,
 )
