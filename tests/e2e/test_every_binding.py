@@ -14,7 +14,7 @@ import yaml
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from tests.binding_samples import binding_name, sample_bindings
 from tests.e2e.conftest import Env
-from tests.sdk_helpers import read_bindings, sdk_client, set_bindings
+from tests.sdk_helpers import migration_tag, read_bindings, sdk_client, set_bindings
 
 WORKER = "everything"
 
@@ -61,3 +61,52 @@ def test_out_of_band_binding_change_is_drift_and_apply_repairs_it(env: Env) -> N
     with sdk_client(env.server.base_url, DEFAULT_TOKEN) as client:
         again = read_bindings(client, DEFAULT_ACCOUNT_ID, WORKER)
     assert again[binding_name("r2_bucket")]["bucket_name"] == "uploads"
+
+
+MIGRATIONS = [{"tag": "v1", "new_sqlite_classes": ["Room"]}]
+
+
+def test_migrations_send_only_new_steps_and_a_foreign_tag_is_a_conflict(env: Env) -> None:
+    declare(env, sample_bindings(), migrations=MIGRATIONS)
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
+    with sdk_client(env.server.base_url, DEFAULT_TOKEN) as client:
+        assert migration_tag(client, DEFAULT_ACCOUNT_ID, WORKER) == "v1"
+
+    # a new step: the plan shows it alone; apply sends it from the live tag (the emulator
+    # refuses a wrong old_tag with 10079, as the API does)
+    steps = [*MIGRATIONS, {"tag": "v2", "renamed_classes": [{"from": "Room", "to": "Chamber"}]}]
+    declare(env, sample_bindings(), migrations=steps)
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 2, plan.output
+    assert "migrations.v2" in plan.output and "migrations.v1" not in plan.output
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    assert env.run("plan", "--detailed-exitcode").exit_code == 0
+
+    # someone else runs a migration the manifest does not list: a conflict, nothing applied
+    with sdk_client(env.server.base_url, DEFAULT_TOKEN) as client:
+        client.workers.scripts.update(
+            WORKER,
+            account_id=DEFAULT_ACCOUNT_ID,
+            metadata={  # type: ignore[typeddict-item]
+                "main_module": "index.js",
+                "migrations": {"old_tag": "v2", "new_tag": "v3", "deleted_classes": ["Chamber"]},
+            },
+            files=[("index.js", b"export default {}", "application/javascript+module")],
+        )
+        assert migration_tag(client, DEFAULT_ACCOUNT_ID, WORKER) == "v3"
+    plan = env.run("plan")
+    assert plan.exit_code == 3, plan.output
+    assert "x migration_tag: worker 'everything' has run Durable Object migrations" in plan.output
+    assert "tag 'v3', which its manifest's `migrations` do not list" in plan.output
+    env.clear_log()
+    assert env.run("apply", "--auto-approve").exit_code == 3
+    assert env.writes() == []
+
+
+def test_migrations_left_out_are_not_managed(env: Env) -> None:
+    declare(env, [], migrations=MIGRATIONS)
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    declare(env, [])
+    plan = env.run("plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
