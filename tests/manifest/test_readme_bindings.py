@@ -35,3 +35,13 @@ def test_the_examples_validate(write: Write) -> None:
     )
     worker = load("m.yaml").state.workers["w"]
     assert len(worker.bindings) + len(worker.secrets) == len(BINDING_TYPES)
+
+
+def test_the_migrations_example_validates(write: Write) -> None:
+    text = README.read_text()
+    section = text[text.index("### Durable Object migrations") :]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    write("workers/rooms.js", "export class Chamber {}\nexport default {}\n")
+    write("m.yaml", block)
+    worker = load("m.yaml").state.workers["rooms"]
+    assert [m.tag for m in worker.migrations or ()] == ["v1", "v2", "v3"]
