@@ -6,6 +6,7 @@ from typing import Any
 
 from reconciler.export_facets.base import ExportFacet, WorkerExport
 from reconciler.manifest.models import BINDING_TYPES
+from reconciler.openapi.bindings import KINDS, normal_form
 from reconciler.state import Binding
 
 
@@ -41,7 +42,11 @@ def _binding(binding: Binding, bindable: set[tuple[str, str]]) -> dict[str, Any]
             return None
         return {"type": binding.type, "name": binding.name, "store": ref[0], "secret": ref[1]}
     if binding.type in BINDING_TYPES:
-        return {"type": binding.type, "name": binding.name, **params}
+        # In the schema's normal form (the field names it knows, no empty or default values),
+        # so the exported entry validates and plans as it reads.
+        kind = KINDS[binding.type]
+        known = {k: v for k, v in normal_form(binding.type, params).items() if k in kind.properties}
+        return {"type": binding.type, "name": binding.name, **known}
     return None
 
 

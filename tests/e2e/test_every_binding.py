@@ -110,3 +110,21 @@ def test_migrations_left_out_are_not_managed(env: Env) -> None:
     declare(env, [])
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 0, plan.output
+
+
+def test_export_of_every_binding_type_plans_empty(env: Env) -> None:
+    declare(env, sample_bindings(), migrations=MIGRATIONS)
+    assert env.run("apply", "--auto-approve").exit_code == 0
+    exported = env.root / "exported"
+    result = env.run("export", "--out", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "has run Durable Object migrations up to tag 'v1'" in result.output
+    secrets = env.root / "manifests" / "dev-secrets"
+    values = {
+        "PROD_SECRETS_STRIPE_KEY": (secrets / "stripe-key.txt").read_text().strip(),
+        "PROD_SECRETS_WEBHOOK_SIGNING_KEY": (secrets / "webhook-signing-key.txt")
+        .read_text()
+        .strip(),
+    }
+    plan = env.run("plan", "--detailed-exitcode", str(exported), env=values)  # type: ignore[arg-type]
+    assert plan.exit_code == 0, plan.output
