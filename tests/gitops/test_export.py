@@ -206,22 +206,22 @@ def test_export_warns_about_bindings_the_format_cannot_express(served_cli: Cli) 
         served_cli,
         extra_bindings=[
             {"type": "r2_bucket", "name": "UPLOADS", "bucket_name": "uploads"},
-            {"type": "service", "name": "AUTH", "service": "auth-worker"},
+            {"type": "assets", "name": "STATIC"},
         ],
     )
     result = served_cli("export")
     assert result.exit_code == 0, result.output
-    assert "UPLOADS (r2_bucket)" in result.stderr
-    assert "AUTH (service)" in result.stderr
+    assert "STATIC (assets)" in result.stderr
+    assert "UPLOADS" not in result.stderr  # every schema type but a few is exported
     assert "would remove them" in result.stderr
     doc = yaml.safe_load(Path("exported/reconciler.yaml").read_text())
     api = next(w for w in doc["workers"] if w["name"] == "api")
-    assert {b["name"] for b in api["bindings"]} == {"API_KEY", "CACHE", "CONFIG"}
-    # The plan is honest about it: adopting the worker would drop the two bindings.
+    assert {b["name"] for b in api["bindings"]} == {"API_KEY", "CACHE", "CONFIG", "UPLOADS"}
+    # The plan is honest about it: adopting the worker would drop the assets binding.
     _, plan = served_cli.plan_file("plan", "exported", env=ENV)
     adopt_api = next(a for a in plan["actions"] if a["name"] == "api")
     removed = {c["field"] for c in adopt_api["changes"] if c["after"] is None}
-    assert removed == {"bindings.AUTH", "bindings.UPLOADS"}
+    assert removed == {"bindings.STATIC"}
 
 
 def test_export_skips_a_binding_to_a_secret_that_is_gone(served_cli: Cli) -> None:
