@@ -11,6 +11,7 @@ when declared, and a deprecated field renamed to another (d1's `id`) is read as 
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -149,7 +150,7 @@ def check(binding: object, *, strict: bool = True) -> list[Issue]:
                     Issue(
                         (key,),
                         f"unknown key {key!r} for a {type_} binding; "
-                        + _expected_keys(kind.properties),
+                        + _expected_keys(key, kind.properties),
                         at_key=True,
                     )
                 )
@@ -158,9 +159,11 @@ def check(binding: object, *, strict: bool = True) -> list[Issue]:
     return issues
 
 
-def _expected_keys(props: dict[str, Any]) -> str:
+def _expected_keys(key: str, props: dict[str, Any]) -> str:
     names = ["name", *sorted(props)]
-    return f"it takes type, {', '.join(names)}"
+    near = difflib.get_close_matches(key, names, n=1)
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return f"{hint}it takes type, {', '.join(names)}"
 
 
 def _check_value(value: Any, schema: dict[str, Any], path: PathKey, strict: bool) -> list[Issue]:
@@ -299,6 +302,10 @@ def normal_form(type_: str, params: dict[str, Any]) -> dict[str, Any]:
                 continue
             key = renamed
         value = _number(value)
+        if kind.properties.get(key, {}).get("x-stainless-any"):
+            if value is not None:  # the user's data (a json binding's value): {} is a value
+                out[key] = value
+            continue
         if value in _EMPTY or kind.defaults.get(key, _NO_DEFAULT) == value:
             continue
         if key in kind.sets and isinstance(value, list):

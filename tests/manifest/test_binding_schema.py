@@ -64,8 +64,8 @@ def test_migration_steps_take_the_schemas_fields() -> None:
         ),
         (
             "      - {type: r2_bucket, name: B, bucket_name: u, bucket_nme: x}\n",
-            "m.yaml:5:52: unknown key 'bucket_nme' for a r2_bucket binding; it takes type, "
-            "name, bucket_name, jurisdiction",
+            "m.yaml:5:52: unknown key 'bucket_nme' for a r2_bucket binding; did you mean "
+            "'bucket_name'? it takes type, name, bucket_name, jurisdiction",
         ),
         (
             "      - {type: r2_bucket, name: B, bucket_name: u, jurisdiction: us}\n",

@@ -56,7 +56,7 @@ def test_left_out_is_none_and_empty_is_owned(base: Write) -> None:
         ("      - {new_classes: [A]}\n", "m.yaml:5:9: missing required key 'tag'"),
         (
             "      - {tag: v1, new_class: [A]}\n",
-            "m.yaml:5:19: unknown key 'new_class'; expected one of: tag, new_classes,",
+            "m.yaml:5:19: unknown key 'new_class'; did you mean 'new_classes'? expected one of: tag,",
         ),
         (
             "      - {tag: v1, renamed_classes: [{from: A}]}\n",

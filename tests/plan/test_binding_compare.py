@@ -131,3 +131,8 @@ def test_declared_server_filled_field_is_compared() -> None:
 
 def test_lists_compare_in_order() -> None:
     assert plan_of({"json": [1, 2]}, {"json": [2, 1]}, "json").actions != []
+
+
+def test_a_json_bindings_value_is_data_so_its_empty_forms_differ() -> None:
+    assert plan_of({"json": {}}, {"json": []}, "json").actions != []
+    assert plan_of({"json": ""}, {"json": {}}, "json").actions != []
