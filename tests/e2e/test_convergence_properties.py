@@ -45,10 +45,12 @@ from reconciler.emulator.config import (
 )
 from reconciler.manifest.merge import load_manifests
 from reconciler.manifest.models import BINDING_TYPES, SecretSpec, StoreSpec, WorkerSpec
+from reconciler.openapi.bindings import KINDS, normal_form, undeclared_computed
 from reconciler.plan.diff import compute_plan
 from reconciler.plan.model import PlanOptions
 from reconciler.settings_forms import KEYS as SETTINGS_KEYS
 from reconciler.settings_forms import canonical as settings_canonical
+from tests.binding_samples import SAMPLES
 from tests.e2e.conftest import FINGERPRINT_KEY, Env, start_env
 from tests.settings_strategies import ABSENT as SETTINGS_ABSENT
 from tests.settings_strategies import settings_keys
@@ -239,6 +241,55 @@ def _secret_text(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
     return draw()
 
 
+# Every other API binding type (issue 23): its sample (tests/binding_samples.py) with each
+# optional field drawn present or left out, the schema's defaults sometimes spelled out, list
+# fields sometimes empty, and d1's database_id sometimes under its deprecated name `id`.
+def _api_binding(type_: str) -> Callable[[Worker, str], st.SearchStrategy[dict[str, Any]]]:
+    kind = KINDS[type_]
+
+    def strategy(w: Worker, name: str) -> st.SearchStrategy[dict[str, Any]]:
+        @st.composite
+        def draw(draw: st.DrawFn) -> dict[str, Any]:
+            sample = SAMPLES[type_]
+            out = {k: v for k, v in sample.items() if k in kind.required}
+            for key in sample:
+                if key not in kind.required and draw(st.booleans()):
+                    out[key] = sample[key]
+            for key, default in kind.defaults.items():
+                if key not in out and draw(st.booleans()):
+                    out[key] = default
+            for key, prop in kind.properties.items():
+                if prop.get("type") == "array" and key not in out and draw(st.booleans()):
+                    out[key] = []
+            for old, new in kind.aliases.items():
+                if new in out and draw(st.booleans()):
+                    out[old] = out.pop(new)
+            return out
+
+        return draw()
+
+    return strategy
+
+
+for _type in SAMPLES:
+    binding(_type)(_api_binding(_type))
+
+
+# Durable Object migrations: a fixed history per worker (a later manifest set never drops a
+# step that ran, which would be a conflict), declared or left out.
+MIGRATION_STEPS = [
+    {"tag": "v1", "new_sqlite_classes": ["Room"]},
+    {"tag": "v2", "new_classes": ["Lobby"], "deleted_classes": []},
+    {"tag": "v3", "renamed_classes": [{"from": "Room", "to": "Chamber"}]},
+]
+
+
+@worker_key("migrations")
+def _migrations(w: Worker) -> st.SearchStrategy[Any]:
+    steps = MIGRATION_STEPS[: 1 + WORKERS.index(w.name)]
+    return st.sampled_from([ABSENT, steps])
+
+
 # -- manifests ------------------------------------------------------------------------------
 
 
@@ -364,13 +415,21 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
         for key in ("compatibility_date", "compatibility_flags"):
             assert canonical(live[key]) == canonical(entry.get(key)), (key, live[key])
         declared = {
-            b["name"]: {k: v for k, v in b.items() if k not in ("store", "secret", "value_from")}
+            b["name"]: _as_held(
+                b, {k: v for k, v in b.items() if k not in ("store", "secret", "value_from")}
+            )
             for b in entry.get("bindings", [])
         }
         held = {
-            b["name"]: {k: v for k, v in b.items() if k not in ("store_id", "secret_name")}
+            b["name"]: _as_held(
+                b, {k: v for k, v in b.items() if k not in ("store_id", "secret_name")}
+            )
             for b in live["bindings"]
         }
+        for name, binding in held.items():  # fields the server fills in, when not declared
+            wanted = next((b for b in entry.get("bindings", []) if b["name"] == name), {})
+            for key in undeclared_computed(binding["type"], wanted):
+                binding.pop(key, None)
         assert json.dumps(held, sort_keys=True) == json.dumps(declared, sort_keys=True)
     state = env.inspect("state")
     by_name = {s["id"]: s for s in state["scripts"]}
@@ -396,6 +455,15 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
             if key in entry:
                 held = settings_canonical(key, script["settings"].get(key), entry[key])
                 assert held == settings_canonical(key, entry[key], entry[key]), key
+
+
+def _as_held(binding: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """An API-typed binding in the schema's normal form (d1's `id` is `database_id`, a
+    default is its absence); our own types and a json value exactly as they are."""
+    if binding["type"] in ("json", "plain_text", "secret_text", "secrets_store_secret"):
+        return fields
+    params = {k: v for k, v in fields.items() if k not in ("name", "type")}
+    return {"name": fields["name"], "type": fields["type"], **normal_form(fields["type"], params)}
 
 
 # -- the properties ---------------------------------------------------------------------------
