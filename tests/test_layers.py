@@ -19,7 +19,8 @@ EMULATOR = "reconciler.emulator"
 # The layer order, written once: lowest first.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # words, errors, markers, empty forms, untrusted text, safe writes, credential names,
-    # the file policy, value sources, the YAML reader, the settings' forms
+    # the file policy, value sources, the YAML reader, the settings' forms, the vendored
+    # OpenAPI schema (binding kinds) and what is derived from it
     (
         "reconciler",
         "reconciler.errors",
@@ -35,6 +36,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "reconciler.yamlpos",
         "reconciler.yaml_errors",
         "reconciler.settings_forms",
+        "reconciler.openapi",
     ),
     # the shared model both sides load into
     ("reconciler.state",),
