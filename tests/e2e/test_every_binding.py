@@ -97,8 +97,12 @@ def test_migrations_send_only_new_steps_and_a_foreign_tag_is_a_conflict(env: Env
         assert migration_tag(client, DEFAULT_ACCOUNT_ID, WORKER) == "v3"
     plan = env.run("plan")
     assert plan.exit_code == 3, plan.output
-    assert "x migration_tag: worker 'everything' has run Durable Object migrations" in plan.output
-    assert "tag 'v3', which its manifest's `migrations` do not list" in plan.output
+    said = " ".join(plan.output.split())  # the terminal text wraps
+    assert (
+        "x migration_tag: worker 'everything' (declared at manifests/everything.yaml:2:3) has "
+        "run Durable Object migrations up to tag 'v3', which its manifest's `migrations` do "
+        "not list (they list v1, v2)"
+    ) in said
     env.clear_log()
     assert env.run("apply", "--auto-approve").exit_code == 3
     assert env.writes() == []

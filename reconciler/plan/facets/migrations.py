@@ -40,10 +40,11 @@ class MigrationsPlan(PlanFacet):
             tags = [m.tag for m in want.migrations]
             if have.migration_tag not in tags:
                 listed = ", ".join(tags) if tags else "none"
+                where = f" (declared at {want.location})" if want.location else ""
                 planning.missing.append(
                     Conflict(
                         "migration_tag",
-                        f"worker {name!r} has run Durable Object migrations up to tag "
+                        f"worker {name!r}{where} has run Durable Object migrations up to tag "
                         f"{have.migration_tag!r}, which its manifest's `migrations` do not list "
                         f"(they list {listed}); list every step that ran, oldest first, and add "
                         "new steps after them",
