@@ -38,6 +38,10 @@ workers:
     bindings:
       - {type: secrets_store_secret, name: API_KEY, store: default_secrets_store, secret: api_key}
       - {type: secret_text, name: DB_URL, value_from: {env: HELLO_DB_URL}}  # the worker's own
+      - {type: d1, name: DB, database_id: 5f092ab3-1a1f-4b62-9c1c-3d0a7d1f6b11}  # API field names
+      - {type: durable_object_namespace, name: ROOMS, class_name: Room}
+    migrations:                       # Durable Object migrations, oldest first (as wrangler's)
+      - {tag: v1, new_sqlite_classes: [Room]}
 ```
 
 ## Rules that matter
@@ -53,6 +57,10 @@ workers:
   server's `--account-id`).
 - Nothing undeclared is touched. Managed resources no manifest declares are deleted
   only by a plan made with `prune: true`.
+- Bindings take the Workers API's own field names; every type of Cloudflare's schema is
+  accepted (`validate` lists them). Never drop a step from `migrations`: apply sends only
+  the steps after the worker's live tag, and a live tag the steps do not list is a
+  `migration_tag` conflict.
 - A secret's value changes only when its fingerprint key is set; to rotate a value on
   purpose, plan with `replace: ["store/name"]`.
 
