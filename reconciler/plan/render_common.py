@@ -59,7 +59,9 @@ def _format_value(field: str, value: Any) -> str:
             for k, v in value.items()
             if k not in ("name", "type")
         )
-        return f"{value.get('type', '?')} {rest}".strip()
+        # A binding leads with its type; other mappings (a migration step, settings) are
+        # their fields.
+        return f"{value['type']} {rest}".strip() if "type" in value else rest or "{}"
     if isinstance(value, str | bool):
         return json.dumps(value, ensure_ascii=False)  # bools as YAML spells them: true/false
     return str(value)

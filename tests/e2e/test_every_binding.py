@@ -80,6 +80,11 @@ def test_migrations_send_only_new_steps_and_a_foreign_tag_is_a_conflict(env: Env
     plan = env.run("plan", "--detailed-exitcode")
     assert plan.exit_code == 2, plan.output
     assert "migrations.v2" in plan.output and "migrations.v1" not in plan.output
+    said = " ".join(plan.output.split())
+    assert (
+        'migrations.v2: tag=v2 renamed_classes=[{"from": "Room", "to": "Chamber"}]'
+        in said
+    )
     assert env.run("apply", "--auto-approve").exit_code == 0
     assert env.run("plan", "--detailed-exitcode").exit_code == 0
 
