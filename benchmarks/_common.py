@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
+import re
+import selectors
 import subprocess
 import sys
 import time
@@ -132,11 +133,30 @@ def emulator_config(
     }
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+def bound_port(process: subprocess.Popen[bytes], timeout_s: float = 20.0) -> int:
+    """The port `emulator serve --port 0` bound, read from its banner's first line.
+
+    Asking the kernel for any port and reading it back, rather than picking a free one and
+    passing it, leaves no gap in which a test running in parallel could take the port.
+    """
+    assert process.stdout is not None
+    line = b""
+    deadline = time.monotonic() + timeout_s
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        while not line.endswith(b"\n"):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not selector.select(remaining):
+                raise RuntimeError("the emulator printed no banner in time")
+            chunk = os.read(process.stdout.fileno(), 1)
+            if not chunk:
+                err = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"the emulator exited early: {err[-2000:]}")
+            line += chunk
+    found = re.search(rb"listening on http://127\.0\.0\.1:(\d+)/", line)
+    if found is None:
+        raise RuntimeError(f"unexpected emulator banner: {line!r}")
+    return int(found.group(1))
 
 
 @dataclass
@@ -184,7 +204,6 @@ def served_emulator(workdir: Path, config: Mapping[str, Any]) -> Iterator[Served
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "emulator.yaml"
     config_path.write_text(yaml.safe_dump(dict(config)), encoding="utf-8")
-    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -193,7 +212,7 @@ def served_emulator(workdir: Path, config: Mapping[str, Any]) -> Iterator[Served
             "emulator",
             "serve",
             "--port",
-            str(port),
+            "0",
             "--db",
             str(workdir / "emulator.db"),
             "--config",
@@ -201,11 +220,11 @@ def served_emulator(workdir: Path, config: Mapping[str, Any]) -> Iterator[Served
         ],
         cwd=workdir,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
-    emu = ServedEmulator(process, port)
     try:
+        emu = ServedEmulator(process, bound_port(process))
         _wait_until_up(emu)
         yield emu
     finally:
@@ -215,8 +234,9 @@ def served_emulator(workdir: Path, config: Mapping[str, Any]) -> Iterator[Served
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stderr is not None:
-            process.stderr.close()
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def _wait_until_up(emu: ServedEmulator, timeout_s: float = 20.0) -> None:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks._common import free_port
+from benchmarks._common import bound_port
 from reconciler.emulator.config import DEFAULT_TOKEN
 from reconciler.emulator.db import Database
 from reconciler.emulator.edge import host_of, is_loopback
@@ -38,19 +38,19 @@ CAP = 1024 * MiB
 @pytest.fixture
 def capped_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
     """`reconciler emulator serve` in its own process, address space capped at 1 GiB."""
-    port = free_port()
 
     def cap() -> None:
         resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
 
     proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", str(port)],
+        [sys.executable, "-m", "reconciler", "emulator", "serve", "--port", "0"],
         cwd=tmp_path,
         stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         preexec_fn=cap,
     )
+    port = bound_port(proc)
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -63,6 +63,9 @@ def capped_serve(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]
     yield proc, port
     proc.terminate()
     proc.wait(timeout=30)
+    for stream in (proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def _peak_rss_mib(pid: int) -> float:

@@ -30,7 +30,6 @@ import pytest
 from cloudflare import Cloudflare
 from moto.server import ThreadedMotoServer
 
-from benchmarks._common import free_port
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
 from reconciler.manifest.sources.sops import sops_program
 
@@ -226,7 +225,7 @@ def test_a_no_change_plan_without_a_fingerprint_key_resolves_nothing(
 @pytest.fixture
 def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """moto's server on loopback; boto3 reaches it through the standard AWS environment."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     # moto keeps its state per process: start each test from an empty account.
