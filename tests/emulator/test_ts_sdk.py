@@ -43,10 +43,10 @@ def node() -> str:
     return found
 
 
-def _run(node: str, srv: EmulatorServer) -> subprocess.CompletedProcess[str]:
+def _run(node: str, srv: EmulatorServer, home: Path) -> subprocess.CompletedProcess[str]:
     env = {
         "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
+        "HOME": str(home),  # private: nothing node writes there is shared between tests
         "CF_BASE_URL": srv.base_url,
         "CF_TOKEN": DEFAULT_TOKEN,
         "CF_ACCOUNT": DEFAULT_ACCOUNT_ID,
@@ -62,7 +62,7 @@ def _run(node: str, srv: EmulatorServer) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_typescript_sdk_every_step(node: str) -> None:
+def test_typescript_sdk_every_step(node: str, tmp_path: Path) -> None:
     # 5.x sends the store create as an array (the 2025 shape), so this emulator accepts it;
     # 12 more accounts make the accounts list three pages of 5.
     cfg = make_config(
@@ -70,7 +70,7 @@ def test_typescript_sdk_every_step(node: str) -> None:
         behaviour={"store_create_array": "accept"},
     )
     with EmulatorServer(config=cfg) as srv:
-        proc = _run(node, srv)
+        proc = _run(node, srv, tmp_path)
         assert proc.returncode == 0, proc.stdout + proc.stderr
         steps = json.loads(proc.stdout.strip().splitlines()[-1])["steps"]
         assert steps == STEPS
