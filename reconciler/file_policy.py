@@ -149,6 +149,21 @@ def read_manifest_file(path: Path, *, root: Path | None, limit: int, too_large: 
     Never reads more than limit + 1 bytes, whatever the file is; a larger file is refused with
     the `too_large` reason.
     """
+    fd = open_manifest_file(path, root=root)
+    try:
+        data = _read_at_most(fd, limit + 1)
+    except OSError as exc:
+        raise FileRefusedError(f"cannot be read: {_reason(exc)}") from None
+    finally:
+        os.close(fd)
+    if len(data) > limit:
+        raise FileRefusedError(too_large)
+    return data
+
+
+def open_manifest_file(path: Path, *, root: Path | None) -> int:
+    """Open a file a manifest names, by the same policy, for reading in a stream: the
+    descriptor of a regular file (the caller closes it), or FileRefusedError."""
     _check_type(path, root)
     try:
         fd = _open(path, root)
@@ -165,16 +180,13 @@ def read_manifest_file(path: Path, *, root: Path | None, limit: int, too_large: 
         raise FileRefusedError(f"cannot be read: {_reason(exc)}") from None
     try:
         kind = _kind(os.fstat(fd).st_mode)
-        if kind is not None:
-            raise FileRefusedError(f"is {kind}, not a regular file")
-        data = _read_at_most(fd, limit + 1)
     except OSError as exc:
-        raise FileRefusedError(f"cannot be read: {_reason(exc)}") from None
-    finally:
         os.close(fd)
-    if len(data) > limit:
-        raise FileRefusedError(too_large)
-    return data
+        raise FileRefusedError(f"cannot be read: {_reason(exc)}") from None
+    if kind is not None:
+        os.close(fd)
+        raise FileRefusedError(f"is {kind}, not a regular file")
+    return fd
 
 
 def _read_at_most(fd: int, size: int) -> bytes:

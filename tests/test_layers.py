@@ -31,6 +31,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "reconciler.safewrite",
         "reconciler.credentials",
         "reconciler.file_policy",
+        "reconciler.asset_files",
         "reconciler.values",
         "reconciler.facets",
         "reconciler.yamlpos",
