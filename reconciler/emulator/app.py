@@ -26,6 +26,7 @@ from starlette.routing import Route as HttpRoute
 
 from reconciler.emulator import (
     accounts,
+    assets,
     deploy_flow,
     domains,
     lifecycle,
@@ -51,12 +52,15 @@ from reconciler.emulator.routing import Ctx, Route, match
 
 API_PREFIX = "/client/v4"
 MAX_BODY_BYTES = 10 * 1024 * 1024  # the Workers paid-plan script size limit
+# An asset bucket: a 25 MiB file, base64 (a third more), and the multipart framing.
+MAX_ASSET_BODY_BYTES = 40 * 1024 * 1024
 MAX_LOG_ENTRIES = 100_000  # a long-running `serve` keeps the most recent requests
 MAX_LOG_FIELD = 1024  # characters of a logged path or query
 # Logged for a request whose client went away before its answer (nginx's convention).
 CLIENT_CLOSED = 499
 ROUTES: list[Route] = [
     *accounts.ROUTES,
+    *assets.ROUTES,
     *workers.ROUTES,
     *deploy_flow.ROUTES,
     *lifecycle.ROUTES,
@@ -121,9 +125,16 @@ class Emulator:
         self.faults.maybe_fail()
         path = request.url.path[len(API_PREFIX) :] or "/"
         route, params = match(ROUTES, request.method, path)
-        token = authenticate(request.headers.get("authorization"), self.config)
+        token = None
         account = None
-        if route.account_scoped:
+        if route.session_auth:
+            # The handler checks the session's token; the account must exist.
+            account = self.config.account(params["account_id"])
+            if account is None:
+                raise ApiFailure(404, 7003, "No route for the URI")
+        else:
+            token = authenticate(request.headers.get("authorization"), self.config)
+        if route.account_scoped and token is not None:
             account = authorize(
                 token,
                 params["account_id"],
@@ -134,7 +145,8 @@ class Emulator:
             )
         # Read only now, after authentication, and never past the limit.
         try:
-            body = await read_body(request, MAX_BODY_BYTES)
+            limit = MAX_ASSET_BODY_BYTES if route.session_auth else MAX_BODY_BYTES
+            body = await read_body(request, limit)
         except BodyTooLarge:
             # Hang up after answering: the rest of the body is never read.
             close = {"Connection": "close"}

@@ -53,6 +53,14 @@ CREATE TABLE IF NOT EXISTS domains (
     UNIQUE (hostname)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS asset_tokens (
+    token TEXT PRIMARY KEY, account_id TEXT NOT NULL, script TEXT NOT NULL,
+    kind TEXT NOT NULL, manifest TEXT NOT NULL, expires REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS asset_blobs (
+    account_id TEXT NOT NULL, hash TEXT NOT NULL, size INTEGER NOT NULL,
+    PRIMARY KEY (account_id, hash)
+);
 """
 
 

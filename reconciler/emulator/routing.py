@@ -89,13 +89,29 @@ class Route:
     product: Product | None
     account_scoped: bool
     template: str  # as written in the README's endpoint table
+    # Authorised by a token the API issued for one job (the asset upload session's), which
+    # the handler checks, instead of an API token.
+    session_auth: bool = False
 
 
-def route(method: str, template: str, handler: Handler, product: Product | None) -> Route:
+def route(
+    method: str,
+    template: str,
+    handler: Handler,
+    product: Product | None,
+    *,
+    session_auth: bool = False,
+) -> Route:
     """`template` is a path under /client/v4 with `{param}` segments."""
     regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", template)
     return Route(
-        method, re.compile(f"^{regex}$"), handler, product, "{account_id}" in template, template
+        method,
+        re.compile(f"^{regex}$"),
+        handler,
+        product,
+        "{account_id}" in template,
+        template,
+        session_auth,
     )
 
 

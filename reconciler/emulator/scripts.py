@@ -138,6 +138,11 @@ def parse_upload(parts: list[Part]) -> Upload:
     if unknown:
         raise ApiFailure(400, 10021, f"Unknown metadata field(s): {', '.join(unknown)}")
     main, body = metadata.get("main_module"), metadata.get("body_part")
+    if main is None and body is None and metadata.get("assets") is not None:
+        # An assets-only Worker: no code at all (what wrangler sends for one).
+        if any(p is not meta_parts[0] for p in parts):
+            raise ApiFailure(400, 10021, "An assets-only upload has no module parts")
+        return Upload(metadata, [], None, None)
     if (main is None) == (body is None):
         raise ApiFailure(400, 10021, "metadata must set exactly one of main_module or body_part")
     entry = main if main is not None else body
@@ -212,6 +217,9 @@ def etag_of(
         "compatibility_flags": version.get("compatibility_flags"),
         "modules": [[m.name, m.content_type, hashlib.sha256(m.data).hexdigest()] for m in modules],
     }
+    if version.get("assets") is not None:
+        # Assets are part of what a version serves: new assets, a new etag.
+        shape["assets"] = version["assets"]
     h.update(json.dumps(shape, sort_keys=True).encode())
     return h.hexdigest()
 
@@ -261,8 +269,12 @@ def new_version(
     keep_types: set[str],
     settings: dict[str, Any],
     strict_inherit: bool,
+    assets: Any = "previous",
 ) -> dict[str, Any]:
-    """Store a version snapshot; `previous` is the version the change builds on."""
+    """Store a version snapshot; `previous` is the version the change builds on; `assets`
+    the static assets it serves (by default the previous version's)."""
+    if assets == "previous":
+        assets = (previous or {}).get("assets")
     prev_bindings = previous["bindings"] if previous else []
     version: dict[str, Any] = {
         "id": str(uuid.uuid4()),
@@ -278,8 +290,9 @@ def new_version(
         "annotations": settings.get("annotations") or {},
         "usage_model": settings.get("usage_model") or "standard",
         "placement": settings.get("placement") or {},
-        "handlers": handlers_of(modules[0], main is not None),
+        "handlers": handlers_of(modules[0], main is not None) if modules else [],
         "source": _source(ctx),
+        "assets": assets,
     }
     version["etag"] = etag_of(modules, main, body, version)
     ctx.conn.execute(
@@ -370,7 +383,7 @@ def list_item(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:
         "compatibility_flags": v["compatibility_flags"],
         "handlers": v["handlers"],
         "named_handlers": [],
-        "has_assets": False,
+        "has_assets": v.get("assets") is not None,
         "has_modules": v["main_module"] is not None,
         "last_deployed_from": doc["last_deployed_from"],
         "logpush": doc["logpush"],

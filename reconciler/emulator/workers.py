@@ -7,7 +7,7 @@ import re
 import uuid
 from typing import Any
 
-from reconciler.emulator import bindings, migrations, scripts, worker_settings
+from reconciler.emulator import assets, bindings, migrations, scripts, worker_settings
 from reconciler.emulator.bindings import invalid
 from reconciler.emulator.db import now_iso
 from reconciler.emulator.envelope import ApiFailure, Reply
@@ -84,6 +84,7 @@ def build_upload_version(
         keep_types=keep_types(md),
         settings={k: md.get(k) for k in scripts.VERSION_KEYS},
         strict_inherit=ctx.query.get("bindings_inherit") == "strict",
+        assets=assets.version_assets(ctx, name, md, previous),
     )
     return version, md
 
@@ -130,7 +131,9 @@ def download(ctx: Ctx) -> Reply:
     doc = scripts.require(ctx, ctx.params["script_name"])
     v = scripts.current_version(ctx, doc)
     modules = [scripts.Module.from_doc(m) for m in v["modules"]]
-    headers = {"cf-entrypoint": modules[0].name, "etag": f'"{doc["etag"]}"'}
+    headers = {"etag": f'"{doc["etag"]}"'}
+    if modules:
+        headers["cf-entrypoint"] = modules[0].name
     if len(modules) == 1:
         return Reply(raw=modules[0].data, content_type="application/javascript", headers=headers)
     boundary = uuid.uuid4().hex
@@ -212,6 +215,7 @@ def put_content(ctx: Ctx) -> Reply:
         keep_types=set(),
         settings=scripts.settings_from(current, {}),
         strict_inherit=True,
+        assets=current.get("assets"),
     )
     deployed, _ = scripts.deploy(ctx, doc["id"], version)
     return Reply(result=scripts.list_item(ctx, deployed))
