@@ -31,9 +31,10 @@ from reconciler.apply_secrets import (
 )
 from reconciler.apply_steps import STEPS
 from reconciler.apply_steps.base import ApplyStep, UploadExtras
+from reconciler.cloudflare.asset_cache import remember_assets
 from reconciler.cloudflare.cache import CachedScript, ScriptCache, upload_entry
 from reconciler.cloudflare.client import CloudflareClient
-from reconciler.cloudflare.codetag import code_tag, tags_to_write
+from reconciler.cloudflare.codetag import assets_tag, code_tag, tags_to_write
 from reconciler.cloudflare.upload import build_upload
 from reconciler.errors import ApiError, ReconcilerError
 from reconciler.markers import parse_comment
@@ -278,9 +279,10 @@ class Applier:
         worker = self.desired.workers[action.name]
         extras = UploadExtras()
         for step in self._all_steps:
-            more = step.upload_extras(worker.name)
+            more = await step.prepare_upload(worker.name)
             extras.secrets.update(more.secrets)
             extras.annotations.update(more.annotations)
+            extras.assets_jwt = more.assets_jwt or extras.assets_jwt
         live = self.live.workers.get(worker.name)
         existing = live.tags if live is not None else ()
         upload = build_upload(
@@ -290,23 +292,40 @@ class Applier:
             secrets=extras.secrets,
             annotations=extras.annotations,
             live=live,
+            assets_jwt=extras.assets_jwt,
         )
         result = await self.client.upload_script(self.account, action.name, upload)
+        if extras.assets_jwt is not None and worker.assets is not None:
+            remember_assets(self.client, self.account, worker)
         if not worker.secrets and not (live is not None and live.secrets):
             # The cache holds what a settings read returns; an upload's own bindings would
             # carry secret text and miss the secrets it keeps, so those workers are re-read.
             self._cache_changes[action.name] = upload_entry(result, upload, worker.script_digest)
-        await self._tag_code(action.name, existing, result.etag, worker.script_digest)
+        await self._tag_code(
+            action.name,
+            existing,
+            result.etag,
+            worker.script_digest,
+            worker.assets.digest if worker.assets is not None else None,
+        )
 
     async def _tag_code(
-        self, name: str, existing: tuple[str, ...], etag: str | None, digest: str
+        self,
+        name: str,
+        existing: tuple[str, ...],
+        etag: str | None,
+        digest: str,
+        assets: str | None = None,
     ) -> None:
-        """Record the etag our upload left, so a cold plan can skip reading the code.
+        """Record the etag our upload left, so a cold plan can skip reading the code (and
+        knows which assets it left: nothing lists them).
 
-        Only a saving: when it fails, the next plan reads the code in full.
+        Only a saving: when it fails, the next plan reads the code in full (and asks the
+        upload session which asset files the account lacks).
         """
         tag = code_tag(etag, digest) if etag else None
-        tags = tags_to_write(existing, tag)
+        more = assets_tag(etag, assets) if etag and assets else None
+        tags = tags_to_write(existing, tag, more)
         if tag is None or tag not in tags:
             return
         try:

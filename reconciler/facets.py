@@ -28,4 +28,12 @@ from typing import Final
 
 # The order is the order of every layer's list: views, upload metadata and export keys
 # come out in this order.
-WORKER_FACETS: Final = ("code", "bindings", "secrets", "migrations", "triggers", "settings")
+WORKER_FACETS: Final = (
+    "code",
+    "bindings",
+    "secrets",
+    "migrations",
+    "triggers",
+    "settings",
+    "assets",
+)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypedDict
 
+from reconciler.asset_files import AssetError, AssetTree, encode_file
 from reconciler.empty import canonical
 from reconciler.errors import Location
 from reconciler.file_policy import (
@@ -207,6 +208,47 @@ class LiveDomain:
     service: str
 
 
+# The assets config fields, as the API names them (the upload's `assets.config`).
+ASSET_CONFIG_KEYS: tuple[str, ...] = ("html_handling", "not_found_handling", "run_worker_first")
+
+
+@dataclass(frozen=True)
+class WorkerAssets:
+    """A Worker's static assets.
+
+    Desired: the directory as the plan hashed it (`tree`; files are re-read and re-hashed at
+    upload), the binding name and the config keys the manifest sets. `digest` covers all of
+    them. Live: what can be known without uploading: `digest` when our tag proves what our
+    last upload left (None: unknown), `present` from the listing's `has_assets`, the binding
+    from the settings, and `missing`, the paths the upload session said the account lacks
+    (None: not asked).
+    """
+
+    digest: str | None
+    binding: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    present: bool = True
+    tree: AssetTree | None = field(default=None, compare=False)
+    directory: Path | None = field(default=None, compare=False)
+    root: Path | None = field(default=None, compare=False)
+    missing: tuple[str, ...] | None = field(default=None, compare=False)
+    # Live only: the previous upload's files (path -> hash), when the asset cache has them.
+    previous: dict[str, str] | None = field(default=None, compare=False)
+
+    def encode(self, path: str, expected: str) -> bytes:
+        """One file's base64 content for the upload, refused if it changed since the plan."""
+        if self.directory is None:
+            raise AssetError(path, "has no directory to read it from")
+        return encode_file(self.directory / path.lstrip("/"), self.root, path.lstrip("/"), expected)
+
+
+def assets_digest(tree: AssetTree, binding: str | None, config: dict[str, Any]) -> str:
+    """What our tag records: the files, the rules texts, the binding and the config."""
+    doc = {"tree": tree.digest(), "binding": binding, "config": config}
+    raw = json.dumps(doc, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
 @dataclass(frozen=True)
 class Migration:
     """One Durable Object migration step: its tag and the API's step fields it sets
@@ -254,6 +296,9 @@ class Worker:
     migrations: tuple[Migration, ...] | None = None
     # Live: the tag of the last migration that ran (the script list's `migration_tag`).
     migration_tag: str | None = None
+    # Static assets. None: the manifest leaves the key out (not managed); live: no assets
+    # known (the listing's has_assets false and no assets binding).
+    assets: WorkerAssets | None = None
 
 
 class WorkerParts(TypedDict, total=False):
@@ -275,6 +320,7 @@ class WorkerParts(TypedDict, total=False):
     settings: dict[str, Any]
     migrations: tuple[Migration, ...] | None
     migration_tag: str | None
+    assets: WorkerAssets | None
 
 
 @dataclass
@@ -329,6 +375,9 @@ class State:
                     {k: settings_canonical(k, v, v) for k, v in sorted(w.settings.items())},
                     w.migration_tag,
                     [m.to_dict() for m in w.migrations or ()],
+                    None
+                    if w.assets is None
+                    else [w.assets.digest, w.assets.binding, w.assets.present, w.assets.missing],
                 ]
                 for w in self.workers.values()
             ),

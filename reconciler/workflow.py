@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from reconciler import local
 from reconciler.apply import ApplyReport, Outcome, SecretUpdate, apply_plan
 from reconciler.cloudflare.accounts import resolve_account
+from reconciler.cloudflare.asset_reads import read_asset_states
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.config import ACCOUNT_VAR, TOKEN_VAR, ClientConfig, Timeouts
 from reconciler.cloudflare.facets.triggers import TriggerNeeds
@@ -137,6 +138,7 @@ class Session:
         self, manifests: ManifestSet, options: PlanOptions, *, pin_salt: str | None = None
     ) -> tuple[Plan, State]:
         live = await self.read(TriggerNeeds.of(manifests.state.workers.values()))
+        await read_asset_states(self.client, self.account, live, manifests.state)
         plan = compute_plan(
             manifests.state,
             live,

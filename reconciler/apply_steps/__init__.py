@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from reconciler.apply_steps.assets import AssetsStep
 from reconciler.apply_steps.base import ApplyStep
 from reconciler.apply_steps.secrets import WorkerSecretsStep
 from reconciler.apply_steps.settings import SettingsStep
@@ -20,4 +21,5 @@ STEPS: tuple[type[ApplyStep], ...] = (
     WorkerRouteStep,
     WorkerDomainStep,
     SettingsStep,
+    AssetsStep,
 )

@@ -33,6 +33,8 @@ class UploadExtras:
 
     secrets: dict[str, str] = field(default_factory=dict)
     annotations: dict[str, str] = field(default_factory=dict)
+    # The completion token of the assets uploaded for this upload (None: keep the assets).
+    assets_jwt: str | None = None
 
 
 class ApplyStep:
@@ -47,6 +49,10 @@ class ApplyStep:
 
     def upload_extras(self, worker: str) -> UploadExtras:
         return UploadExtras()
+
+    async def prepare_upload(self, worker: str) -> UploadExtras:
+        """What the upload needs that takes API calls first (the assets' upload)."""
+        return self.upload_extras(worker)
 
     async def run(self, action: Action) -> None:
         raise NotImplementedError

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import shlex
 import sys
 from pathlib import Path
@@ -122,7 +123,8 @@ def _render(
     elif output_format == "markdown":
         click.echo(render_markdown(plan, drift=drift), nl=False)
     else:
-        render_text(plan, Console(soft_wrap=True), drift=drift)
+        verbose = logging.getLogger().isEnabledFor(logging.INFO)  # -v
+        render_text(plan, Console(soft_wrap=True), drift=drift, verbose=verbose)
 
 
 async def _plan(connection: Connection, manifests: ManifestSet, options: PlanOptions) -> Plan:

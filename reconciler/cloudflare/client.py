@@ -16,6 +16,8 @@ from reconciler.cloudflare.config import ClientConfig
 from reconciler.cloudflare.content import decode_content
 from reconciler.cloudflare.models import (
     Account,
+    AssetsSession,
+    AssetsUploadResult,
     DomainRecord,
     Quota,
     RouteRecord,
@@ -244,6 +246,34 @@ class CloudflareClient:
         path = _script(account, name)
         result = await self._call("PUT", path, files=upload.files())
         return parse_one(UploadResult, result or {}, "PUT", path)
+
+    async def start_assets_session(
+        self, account: str, name: str, manifest: dict[str, dict[str, Any]]
+    ) -> AssetsSession:
+        """Tell the API every asset file (`/path: {hash, size}`); it answers which it lacks.
+
+        Uploads nothing and changes no script: the plan may ask it."""
+        path = _script(account, name, "/assets-upload-session")
+        result = await self._call("POST", path, json={"manifest": manifest})
+        return parse_one(AssetsSession, result or {}, "POST", path)
+
+    async def upload_assets(
+        self, account: str, jwt: str, parts: list[tuple[str, bytes, str]]
+    ) -> AssetsUploadResult:
+        """One bucket: a part per file named by its hash, base64 content, with its type.
+
+        Authorised by the session's token, not ours. Sending a bucket again stores the same
+        content under the same hashes."""
+        path = _w(account, "/assets/upload")
+        files = [(h, (h, content, ctype)) for h, content, ctype in parts]
+        result = await self._call(
+            "POST",
+            path,
+            params={"base64": "true"},
+            files=files,
+            headers={"Authorization": f"Bearer {jwt}"},
+        )
+        return parse_one(AssetsUploadResult, result or {}, "POST", path)
 
     async def put_script_secret(self, account: str, script: str, name: str, value: str) -> None:
         """Write one script secret (a new deployed version); the value goes in the body only."""

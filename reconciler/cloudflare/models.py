@@ -91,6 +91,7 @@ class ScriptRecord(_Record):
     modified_on: str | None = None
     created_on: str | None = None
     has_modules: bool | None = None
+    has_assets: bool | None = None
     compatibility_date: str | None = None
     compatibility_flags: list[str] | None = None
     tags: list[str] | None = None
@@ -122,6 +123,20 @@ class ScriptSettings(_Record):
     observability: Any = None
     placement: Any = None
     tail_consumers: Any = None
+
+
+class AssetsSession(_Record):
+    """`POST …/assets-upload-session`: the token, and the hashes the account lacks in buckets
+    (none: the token is already the completion token)."""
+
+    jwt: str | None = None
+    buckets: NullableList[list[str]] = Field(default_factory=list)
+
+
+class AssetsUploadResult(_Record):
+    """`POST …/workers/assets/upload`: the last bucket's answer carries the completion token."""
+
+    jwt: str | None = None
 
 
 class UploadResult(_Record):

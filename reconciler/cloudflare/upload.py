@@ -114,6 +114,7 @@ def build_upload(
     secrets: dict[str, str] | None = None,
     annotations: dict[str, str] | None = None,
     live: Worker | None = None,
+    assets_jwt: str | None = None,
 ) -> WorkerUpload:
     """Encode a desired worker for `PUT /workers/scripts/{name}`.
 
@@ -122,8 +123,9 @@ def build_upload(
     `secrets` are script secret values written inside this upload; the worker's other
     secrets are kept (`keep_bindings`). `annotations` go on the version it makes. `live` is the
     worker as it is now (None: new), for the version settings the manifest leaves alone.
+    `assets_jwt` is the completion token of the assets uploaded for it (None: keep them).
     """
-    draft = UploadDraft(worker, store_ids, dict(secrets or {}), live)
+    draft = UploadDraft(worker, store_ids, dict(secrets or {}), live, assets_jwt)
     for facet in FACETS:
         facet.upload(draft)
     draft.metadata.setdefault("bindings", [])

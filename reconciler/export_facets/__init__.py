@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.export_facets import bindings, code, migrations, secrets, settings, triggers
+from reconciler.export_facets import assets, bindings, code, migrations, secrets, settings, triggers
 from reconciler.export_facets.base import ExportFacet
 
 FACETS: tuple[ExportFacet, ...] = (
@@ -12,4 +12,5 @@ FACETS: tuple[ExportFacet, ...] = (
     migrations.FACET,
     triggers.FACET,
     settings.FACET,
+    assets.FACET,
 )

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from reconciler.manifest.assets_models import AssetsSpec
 from reconciler.manifest.triggers_models import Cron, DomainModel, RouteModel
 from reconciler.openapi.bindings import TYPES as SCHEMA_TYPES
 from reconciler.openapi.bindings import editor_schema
@@ -387,7 +388,10 @@ def _unique_consumers(value: list[TailConsumerSpec] | None) -> list[TailConsumer
 
 class WorkerSpec(_Strict):
     name: WorkerName
-    script: Annotated[str, Field(min_length=1, description="path relative to this manifest file")]
+    # None only for an assets-only Worker (`assets` set): the API allows one.
+    script: Annotated[
+        str | None, Field(min_length=1, description="path relative to this manifest file")
+    ] = None
     format: Literal["auto", "module", "classic"] = "auto"
     compatibility_date: CompatibilityDate | None = None
     compatibility_flags: list[str] = Field(default_factory=list)
@@ -421,6 +425,16 @@ class WorkerSpec(_Strict):
         description="Durable Object migrations, oldest first; apply sends the steps after the "
         "Worker's live migration tag. Left out: not managed.",
     )
+    # Static assets: owned whole when set; left out, not managed (and nothing read for it).
+    assets: AssetsSpec | None = None
+
+    @model_validator(mode="after")
+    def _script_or_assets(self) -> WorkerSpec:
+        if self.script is None and self.assets is None:
+            raise ValueError("a worker needs `script` (its code), `assets`, or both")
+        if self.script is None and self.modules:
+            raise ValueError("`modules` are extra modules of `script`; set `script` too")
+        return self
 
 
 # Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).

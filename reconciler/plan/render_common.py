@@ -28,6 +28,10 @@ STYLES: dict[str, str] = {
     "adopt": "cyan",
 }
 NONE = "(none)"
+# Asset changes: the counts in words, then the paths (a long list is cut short in text).
+ASSET_FILES = "assets.files"
+ASSET_PATHS = ("assets.changed", "assets.added", "assets.removed", "assets.to_upload")
+MAX_PATHS_SHOWN = 20
 _DIGEST_PREFIX = "sha256:"
 _SHORT_DIGEST = len(_DIGEST_PREFIX) + 12
 
@@ -49,8 +53,14 @@ def _format_value(field: str, value: Any) -> str:
         return NONE
     if field == "value":
         return SENSITIVE
-    if field == "script" and isinstance(value, str):
+    if field in ("script", "assets") and isinstance(value, str):
         return short_digest(value)
+    if field == ASSET_FILES and isinstance(value, str):
+        return value  # a sentence: "3 changed, 1 added, 0 removed of 1,204 files"
+    if field in ASSET_PATHS and isinstance(value, list) and len(value) > MAX_PATHS_SHOWN:
+        more = len(value) - MAX_PATHS_SHOWN
+        shown = ", ".join(str(v) for v in value[:MAX_PATHS_SHOWN])
+        return f"[{shown}, … and {more:,} more (all in --format json)]"
     if isinstance(value, list):
         return "[" + ", ".join(str(v) for v in value) + "]"
     if isinstance(value, dict):

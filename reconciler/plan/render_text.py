@@ -11,6 +11,8 @@ from rich.text import Text
 
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.render_common import (
+    ASSET_FILES,
+    ASSET_PATHS,
     STYLES,
     SYMBOLS,
     format_change,
@@ -40,7 +42,7 @@ def _detail(console: Console, text: Text) -> list[Text]:
     return _indented(console, text, _DETAIL_INDENT)
 
 
-def _action_lines(console: Console, action: Action) -> list[Text]:
+def _action_lines(console: Console, action: Action, verbose: bool = False) -> list[Text]:
     style = STYLES[action.action]
     head = Text("  ")
     head.append(SYMBOLS[action.action].rjust(_SYMBOL_WIDTH), style=f"bold {style}")
@@ -50,7 +52,13 @@ def _action_lines(console: Console, action: Action) -> list[Text]:
         head.append(f"  ({action.action})", style=style)
     lines = [head]
     for change in action.changes:
+        if change.field in ASSET_PATHS and not verbose:
+            continue  # the counts say enough; the paths with -v (and in --format json)
         before, after = format_change(change)
+        if change.field == ASSET_FILES and not verbose:
+            after += " (paths with -v)"
+        if change.field in ASSET_PATHS and isinstance(change.after, list):
+            after = printable(", ".join(str(p) for p in change.after))  # every path
         line = Text(f"{change.field}: ")
         if change.before is None or action.action == "create":
             line.append(after, style=STYLES["create"])
@@ -68,8 +76,12 @@ def _action_lines(console: Console, action: Action) -> list[Text]:
     return lines
 
 
-def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
-    """Print the plan; secret values are never in the plan, and `value` always prints masked."""
+def render_text(
+    plan: Plan, console: Console, *, drift: bool = False, verbose: bool = False
+) -> None:
+    """Print the plan; secret values are never in the plan, and `value` always prints masked.
+
+    `verbose` (-v) also lists the asset paths behind each asset count."""
     title = Text(headline(plan, drift=drift), style="bold")
     title.append(f" for account {printable(plan.account_id or '(unknown)')}", style="")
     title.append(f"  (live {short_digest(plan.live_digest)})", style="dim")
@@ -77,7 +89,7 @@ def render_text(plan: Plan, console: Console, *, drift: bool = False) -> None:
     if plan.actions:
         console.print()
         for action in plan.actions:
-            for line in _action_lines(console, action):
+            for line in _action_lines(console, action, verbose):
                 console.print(line)
     if plan.unmanaged:
         console.print()

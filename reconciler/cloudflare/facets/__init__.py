@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from reconciler.cloudflare.facets import bindings, code, migrations, secrets, settings, triggers
+from reconciler.cloudflare.facets import (
+    assets,
+    bindings,
+    code,
+    migrations,
+    secrets,
+    settings,
+    triggers,
+)
 from reconciler.cloudflare.facets.base import CloudflareFacet
 
 FACETS: tuple[CloudflareFacet, ...] = (
@@ -13,4 +21,5 @@ FACETS: tuple[CloudflareFacet, ...] = (
     migrations.FACET,
     triggers.FACET,
     settings.FACET,
+    assets.FACET,
 )

@@ -27,6 +27,8 @@ class UploadDraft:
     secrets: dict[str, str]
     # The worker as it is live (None: new), for what an upload would otherwise reset.
     live: Worker | None = None
+    # The completion token of the assets uploaded for this upload (None: assets unchanged).
+    assets_jwt: str | None = None
     parts: list[UploadPart] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 

@@ -15,6 +15,8 @@ from reconciler.state import Binding, Worker, WorkerParts
 
 SECRET_TEXT = "secret_text"
 SECRETS_STORE_SECRET = "secrets_store_secret"
+# The assets binding is the assets facet's (`assets.binding`).
+ASSETS = "assets"
 # Key material bindings are never declared by manifests; they are kept, never compared.
 OUT_OF_BAND_BINDINGS = frozenset({"secret_key"})
 
@@ -39,7 +41,7 @@ def read_bindings(raw: list[dict[str, Any]], store_names: dict[str, str]) -> tup
         type_, name = b.get("type"), b.get("name")
         if not isinstance(type_, str) or not isinstance(name, str):
             continue
-        if type_ in OUT_OF_BAND_BINDINGS or type_ == SECRET_TEXT:
+        if type_ in OUT_OF_BAND_BINDINGS or type_ in (SECRET_TEXT, ASSETS):
             continue
         if type_ == SECRETS_STORE_SECRET:
             store_id = b.get("store_id")

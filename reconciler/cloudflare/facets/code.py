@@ -46,6 +46,12 @@ class CodeFacet(CloudflareFacet):
 
     def upload(self, draft: UploadDraft) -> None:
         worker = draft.worker
+        if not worker.modules and worker.assets is not None:
+            # An assets-only Worker: the upload is its metadata alone (as wrangler sends it).
+            if worker.compatibility_date:
+                draft.metadata["compatibility_date"] = worker.compatibility_date
+            draft.metadata["compatibility_flags"] = list(worker.compatibility_flags)
+            return
         if not worker.modules:
             raise ConfigError(f"worker {worker.name!r} has no code to upload")
         main, *rest = worker.modules

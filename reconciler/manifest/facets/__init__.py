@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from reconciler.manifest.facets import bindings, code, migrations, secrets, settings, triggers
+from reconciler.manifest.facets import (
+    assets,
+    bindings,
+    code,
+    migrations,
+    secrets,
+    settings,
+    triggers,
+)
 from reconciler.manifest.facets.base import ManifestFacet
 
 FACETS: tuple[ManifestFacet, ...] = (
@@ -12,4 +20,5 @@ FACETS: tuple[ManifestFacet, ...] = (
     migrations.FACET,
     triggers.FACET,
     settings.FACET,
+    assets.FACET,
 )

@@ -23,6 +23,15 @@ class CodeManifest(ManifestFacet):
     ) -> WorkerParts | None:
         from reconciler.cloudflare.upload import detect_format
 
+        if spec.script is None:
+            # An assets-only Worker: no code (the model requires `assets` then).
+            return {
+                "format": "module",
+                "script_digest": script_digest(()),
+                "modules": (),
+                "compatibility_date": spec.compatibility_date,
+                "compatibility_flags": tuple(spec.compatibility_flags),
+            }
         base = doc.path.parent
         main_path = base / spec.script
         names = [PurePosixPath(spec.script).name] + [

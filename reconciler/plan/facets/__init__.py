@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.plan.facets import bindings, code, migrations, secrets, settings, triggers
+from reconciler.plan.facets import assets, bindings, code, migrations, secrets, settings, triggers
 from reconciler.plan.facets.base import PlanFacet
 
 FACETS: tuple[PlanFacet, ...] = (
@@ -12,4 +12,5 @@ FACETS: tuple[PlanFacet, ...] = (
     migrations.FACET,
     triggers.FACET,
     settings.FACET,
+    assets.FACET,
 )
