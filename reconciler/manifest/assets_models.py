@@ -35,9 +35,8 @@ class AssetsSpec(BaseModel):
     ) = None
     not_found_handling: Literal["none", "404-page", "single-page-application"] | None = None
     run_worker_first: Annotated[
-        bool | list[Rule] | None,
+        bool | Annotated[list[Rule], Field(max_length=MAX_RULES)] | None,
         Field(
-            max_length=MAX_RULES,
             description="true, or route rules (`/api/*`, `!/api/docs/*`) that run the Worker "
             "before assets",
         ),

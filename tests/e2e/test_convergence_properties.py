@@ -184,6 +184,42 @@ def _preview_urls(w: Worker) -> st.SearchStrategy[Any]:
     return st.sampled_from([ABSENT, True, False])
 
 
+ASSET_FILES = ["index.html", "a/b.css", "c.js", ".hidden", "img/x.png", "_headers"]
+ASSET_CONTENT = ["", "hello", "<h1>é</h1>\n", "/*\n  X-A: b\n"]
+
+
+@worker_key("assets")
+def _assets(w: Worker) -> st.SearchStrategy[Any]:
+    """Small directories (one to four files, `_headers` among them), every config key in and
+    out, with and without the binding."""
+
+    @st.composite
+    def draw_assets(draw: st.DrawFn) -> Any:
+        if draw(st.booleans()):
+            return ABSENT
+        directory = f"public-{w.name}"
+        names = draw(st.lists(st.sampled_from(ASSET_FILES), min_size=1, max_size=4, unique=True))
+        if names == ["_headers"]:
+            names.append("index.html")  # a directory of only rules serves nothing
+        for name in names:
+            w.files[f"{directory}/{name}"] = draw(st.sampled_from(ASSET_CONTENT))
+        spec: dict[str, Any] = {"directory": directory}
+        options = {
+            "binding": st.just("ASSETS"),
+            "html_handling": st.sampled_from(
+                ["auto-trailing-slash", "force-trailing-slash", "drop-trailing-slash", "none"]
+            ),
+            "not_found_handling": st.sampled_from(["none", "404-page", "single-page-application"]),
+            "run_worker_first": st.booleans() | st.just(["/api/*", "!/api/docs/*"]) | st.just([]),
+        }
+        for key, values in options.items():
+            if draw(st.booleans()):
+                spec[key] = draw(values)
+        return spec
+
+    return draw_assets()
+
+
 def _settings_key(key: str) -> None:
     """Each settings key's strategy from tests/settings_strategies.py (ABSENT spelled ours)."""
 
@@ -425,6 +461,7 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
                 b, {k: v for k, v in b.items() if k not in ("store_id", "secret_name")}
             )
             for b in live["bindings"]
+            if b["type"] != "assets"  # the assets key's binding, checked below
         }
         for name, binding in held.items():  # fields the server fills in, when not declared
             wanted = next((b for b in entry.get("bindings", []) if b["name"] == name), {})
@@ -451,6 +488,10 @@ def _holds_what_was_declared(env: Env, doc: dict[str, Any]) -> None:
         for key, field_ in (("workers_dev", "enabled"), ("preview_urls", "previews_enabled")):
             if key in entry:
                 assert script["subdomain"][field_] is entry[key], key
+        if "assets" in entry:
+            assert script["has_assets"] is True
+            binding = [b["name"] for b in script["settings"]["bindings"] if b["type"] == "assets"]
+            assert binding == ([entry["assets"]["binding"]] if "binding" in entry["assets"] else [])
         for key in SETTINGS_KEYS:
             if key in entry:
                 held = settings_canonical(key, script["settings"].get(key), entry[key])
