@@ -35,6 +35,7 @@ from reconciler.errors import ReconcilerError
 from reconciler.file_policy import (
     FileRefusedError,
     _confined_parts,
+    _kind,
     open_manifest_file,
     read_manifest_file,
 )
@@ -189,27 +190,34 @@ def _rules(directory: Path, root: Path | None, name: str) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-def _walk(directory: Path) -> Iterator[str]:
-    """Relative paths (with `/`) of every entry but directories, links to directories left
-    out; in sorted order, so problems and manifests come out the same every run."""
-    stack = [""]
-    while stack:
-        relative = stack.pop()
-        try:
-            with os.scandir(directory / relative if relative else directory) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError as exc:
-            raise AssetError("/" + relative, f"cannot be listed: {exc.strerror or exc}") from None
-        subdirs = []
-        for entry in entries:
-            rel = f"{relative}/{entry.name}" if relative else entry.name
-            if entry.is_dir(follow_symlinks=False):
-                subdirs.append(rel)
-            elif entry.is_symlink() and _is_dir(entry.path):
-                continue  # wrangler's stat says directory: skipped, not descended
-            else:
-                yield rel
-        stack.extend(reversed(subdirs))
+_DIR_FLAGS = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_FILE_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _walk(dir_fd: int, prefix: str = "") -> Iterator[tuple[str, int, os.DirEntry[str]]]:
+    """(relative path with `/`, the directory's descriptor, the entry) of every entry but
+    directories, in sorted order. Directories are opened one step at a time from the asset
+    directory, never through a link (a link to a directory is not descended, as in wrangler),
+    so every file met this way lies inside it: no per-file path resolution."""
+    try:
+        with os.scandir(dir_fd) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError as exc:
+        raise AssetError("/" + prefix, f"cannot be listed: {exc.strerror or exc}") from None
+    for entry in entries:
+        rel = prefix + entry.name
+        if entry.is_dir(follow_symlinks=False):
+            try:
+                sub = os.open(entry.name, _DIR_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
+            except OSError as exc:
+                raise AssetError("/" + rel, f"cannot be opened: {exc.strerror or exc}") from None
+            try:
+                yield from _walk(sub, rel + "/")
+            finally:
+                os.close(sub)
+        else:
+            yield rel, dir_fd, entry
 
 
 def _is_dir(path: str) -> bool:
@@ -241,16 +249,20 @@ def read_tree(
     ignore = _ignore_spec(directory, root)
     problems: list[AssetError] = []
     files: list[AssetFile] = []
-    for rel in _walk(directory):
-        if ignore.match_file(rel):  # type: ignore[attr-defined]
-            continue
-        path = "/" + rel
-        try:
-            digest, size = hash_file(directory / rel, root, rel)
-        except AssetError as exc:
-            problems.append(exc)
-            continue
-        files.append(AssetFile(path, digest, size))
+    top = os.open(directory, _DIR_FLAGS)
+    try:
+        for rel, dir_fd, entry in _walk(top):
+            if ignore.match_file(rel):  # type: ignore[attr-defined]
+                continue
+            try:
+                found = _hash_entry(directory, root, rel, dir_fd, entry)
+            except AssetError as exc:
+                problems.append(exc)
+                continue
+            if found is not None:
+                files.append(AssetFile("/" + rel, *found))
+    finally:
+        os.close(top)
     if len(files) > max_files:
         problems.append(
             AssetError(
@@ -269,6 +281,31 @@ def read_tree(
     return AssetTree(tuple(files), headers, redirects), problems
 
 
+def _hash_entry(
+    directory: Path, root: Path | None, rel: str, dir_fd: int, entry: os.DirEntry[str]
+) -> tuple[str, int] | None:
+    """A walked entry's hash and size; None for a link to a directory (skipped)."""
+    if entry.is_symlink():
+        if _is_dir(entry.path):
+            return None
+        return hash_file(directory / rel, root, rel)  # a link: the whole file policy
+    try:
+        kind = _kind(entry.stat(follow_symlinks=False).st_mode)
+    except OSError as exc:
+        raise AssetError("/" + rel, f"cannot be read: {exc.strerror or exc}") from None
+    if kind is not None:
+        # Refused before open: opening a FIFO or a device may block or have side effects.
+        raise AssetError("/" + rel, f"is {kind}, not a regular file")
+    try:
+        fd = os.open(entry.name, _FILE_FLAGS | _NOFOLLOW, dir_fd=dir_fd)
+    except OSError as exc:
+        raise AssetError("/" + rel, f"cannot be read: {exc.strerror or exc}") from None
+    hasher = AssetHasher(rel)
+    for _ in _stream_fd(fd, rel, hasher):
+        pass
+    return hasher.finish()[0], hasher.size
+
+
 def stream_file(path: Path, root: Path | None, name: str, hasher: AssetHasher) -> Iterator[bytes]:
     """The file's base64 text piece by piece (all but the padded tail, `hasher.finish`),
     through the file policy and the size limit."""
@@ -276,7 +313,15 @@ def stream_file(path: Path, root: Path | None, name: str, hasher: AssetHasher) -
         fd = open_manifest_file(path, root=root)
     except FileRefusedError as exc:
         raise AssetError("/" + name, str(exc)) from None
+    return _stream_fd(fd, name, hasher)
+
+
+def _stream_fd(fd: int, name: str, hasher: AssetHasher) -> Iterator[bytes]:
+    """Read an open file (closed at the end) in chunks, within the size limit."""
     try:
+        kind = _kind(os.fstat(fd).st_mode)
+        if kind is not None:
+            raise AssetError("/" + name, f"is {kind}, not a regular file")
         while True:
             try:
                 chunk = os.read(fd, CHUNK)
