@@ -184,3 +184,31 @@ def test_validate_names_each_asset_file_that_breaks_the_rules(env: Env, tmp_path
     assert result.exit_code == 1
     assert "asset file /escape" in result.output
     assert "asset file /big.bin" in result.output and "25 MiB" in result.output
+
+
+def test_export_warns_that_assets_cannot_be_downloaded_and_keeps_them(
+    env: Env, tmp_path: Path
+) -> None:
+    project = tmp_path / "p"
+    site(project / "m", 3)
+    (project / "m" / "index.js").write_text(CODE)
+    manifests = write_manifest(
+        project,
+        "  - name: web\n    script: index.js\n    compatibility_date: '2025-01-01'\n"
+        "    assets: {directory: public, binding: ASSETS}\n",
+    )
+    assert env.run("apply", str(manifests), "--auto-approve").exit_code == 0
+    result = env.run("export", "--out", str(tmp_path / "exported"))
+    assert result.exit_code == 0, result.output
+    assert "worker web serves static assets" in result.output
+    assert "binding: ASSETS" in result.output
+    # The exported manifests leave assets out: not managed, so an upload keeps them.
+    (script,) = (tmp_path / "exported").rglob("*.js")
+    script.write_text(script.read_text() + "// changed\n")
+    env.clear_log()
+    applied = env.run("apply", str(tmp_path / "exported"), "--auto-approve")
+    assert ("PUT", "/workers/scripts/web") in env.writes()
+    assert applied.exit_code == 0, applied.output
+    (web,) = [s for s in env.inspect("state")["scripts"] if s["id"] == "web"]
+    assert web["has_assets"] is True
+    assert {"type": "assets", "name": "ASSETS"} in web["settings"]["bindings"]
