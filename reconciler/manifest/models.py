@@ -223,7 +223,8 @@ UNDECLARABLE_BINDINGS: dict[str, str] = {
     "so no plan could settle; declare the binding itself",
     "secret_key": "its key material would have to be in git; set it with `wrangler secret put` "
     "or the API, and reconciler leaves it as it is",
-    "assets": "it comes with a Worker's static assets, which manifests do not declare yet",
+    "assets": "it comes with the Worker's static assets: set `assets: {directory: …, binding: "
+    "NAME}` on the worker instead",
     **dict.fromkeys(
         ("wasm_module", "text_blob", "data_blob"),
         "the schema deprecates it (service-worker syntax only); import the file from an ES "
