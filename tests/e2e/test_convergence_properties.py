@@ -73,12 +73,13 @@ ZONES = [
 text = st.text(alphabet="ab \n'\"{}:#-é", max_size=10)
 # JSON data as a json binding carries it: empties (each a different value for the Worker),
 # nesting, numbers, strings that look odd.
-json_values = st.sampled_from([{}, [], "", None, 0, False, {"a": ""}, [None]]) | st.recursive(
+json_values = st.sampled_from([{}, [], "", 0, False, {"a": ""}, [None]]) | st.recursive(
     st.none() | st.booleans() | st.integers(-(2**31), 2**31) | st.sampled_from([0.5, -2.25])
     | text,
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from("abc"), inner, max_size=3),
     max_leaves=6,
-)  # fmt: skip
+).filter(lambda v: v is not None)  # fmt: skip
+# (a top-level null json is refused by the schema check: "leave the key out instead")
 BINDING_NAMES = ["A", "B", "C", "D"]
 
 
