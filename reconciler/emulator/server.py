@@ -20,6 +20,13 @@ from reconciler.errors import ConfigError
 _START_TIMEOUT_S = 10.0
 
 
+def _free_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """The bound socket serve() hands to uvicorn: our error, not uvicorn's sys.exit, when the
     address is taken, and the real port when 0 asked for any free one."""
@@ -47,10 +54,7 @@ class EmulatorServer:
         self.config = config or EmulatorConfig()
         self.db_path = db_path
         self.host = host
-        # Bound here and handed to uvicorn, never picked then closed then bound again: under
-        # parallel tests another process could take a port in that gap.
-        self._socket = _listen(host, port or 0)
-        self.port: int = self._socket.getsockname()[1]
+        self.port = port or _free_port(host)
         self.app: Starlette = create_app(self.config, db_path, loopback_only=is_loopback(host))
         self._server = uvicorn.Server(
             uvicorn.Config(
@@ -58,9 +62,7 @@ class EmulatorServer:
                 lifespan="off",
             )
         )  # fmt: skip
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, daemon=True
-        )
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
 
     @property
     def root_url(self) -> str:
@@ -75,8 +77,6 @@ class EmulatorServer:
         deadline = time.monotonic() + _START_TIMEOUT_S
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                self._server.should_exit = True
-                self._socket.close()
                 raise ConfigError(f"the emulator could not start on {self.root_url}")
             time.sleep(0.01)
         return self
@@ -84,7 +84,6 @@ class EmulatorServer:
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=_START_TIMEOUT_S)
-        self._socket.close()
         self.app.state.emulator.db.close()
 
     def __enter__(self) -> EmulatorServer:
