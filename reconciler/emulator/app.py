@@ -204,6 +204,7 @@ class Emulator:
                     | {"settings": scripts.settings_json(ctx, doc), "version_id": version["id"]}
                     | {"modules": [_module_dump(m) for m in version["modules"]]}
                     | {"subdomain": doc["subdomain"]}
+                    | {"latest_version": _latest_dump(ctx, doc["id"])}
                     | schedules.schedules_json(doc)
                 )
             for r in conn.execute("SELECT * FROM domains ORDER BY seq").fetchall():
@@ -331,3 +332,12 @@ def create_app(
     )
     app.state.emulator = Emulator(cfg, Database(db_path), Faults.from_config(cfg))
     return app
+
+
+def _latest_dump(ctx: Ctx, script: str) -> dict[str, Any] | None:
+    """The newest version: its number and the bindings its request named (by type, so a test
+    sees `inherit` where an upload carried a secret over, and never a value)."""
+    v = scripts.latest_version(ctx, script)
+    if v is None:
+        return None
+    return {"id": v["id"], "number": v["number"], "sent_bindings": v.get("sent_bindings", [])}

@@ -11,7 +11,7 @@ from reconciler.emulator import bindings, scripts
 from reconciler.emulator.bindings import invalid
 from reconciler.emulator.envelope import ApiFailure, Reply
 from reconciler.emulator.routing import Ctx, Route, route
-from reconciler.emulator.workers import build_upload_version
+from reconciler.emulator.workers import ANNOTATION_LIMITS, build_upload_version
 
 
 def get_service(ctx: Ctx) -> Reply:
@@ -49,7 +49,9 @@ def list_deployments(ctx: Ctx) -> Reply:
 
 
 def create_deployment(ctx: Ctx) -> Reply:
-    """Percentages must add up to 100; the largest share becomes the script's live code."""
+    """One or two versions whose percentages add up to 100; the largest share becomes the
+    script's live code. Deploying a version whose secrets differ from the newest version's
+    answers 10220 (what `wrangler rollback` asks about) unless `?force=true`."""
     doc = scripts.require(ctx, ctx.params["script_name"])
     body = ctx.json(10006)
     if not isinstance(body, dict):
@@ -57,22 +59,59 @@ def create_deployment(ctx: Ctx) -> Reply:
     split = body.get("versions")
     if not isinstance(split, list) or not split:
         raise invalid("versions must be a non-empty array of {version_id, percentage}")
+    if len(split) > 2:
+        raise invalid("a deployment holds one or two versions")
     total = 0.0
     chosen: tuple[float, dict[str, Any]] | None = None
+    versions: list[dict[str, Any]] = []
     for item in split:
         if not isinstance(item, dict) or not isinstance(item.get("percentage"), int | float):
             raise invalid("each version needs version_id and percentage")
         version = scripts.load_version(ctx, doc["id"], str(item.get("version_id")))
         if version is None:
             raise ApiFailure(404, 10071, f"Version {item.get('version_id')} not found")
+        versions.append(version)
         total += float(item["percentage"])
         if chosen is None or item["percentage"] > chosen[0]:
             chosen = (float(item["percentage"]), version)
     if abs(total - 100.0) > 1e-6 or chosen is None:
         raise invalid("version percentages must add up to 100")
+    if len({v["id"] for v in versions}) != len(versions):
+        raise invalid("a version may appear only once in a deployment")
     annotations = body.get("annotations") if isinstance(body.get("annotations"), dict) else {}
+    for key, limit in ANNOTATION_LIMITS.items():
+        value = annotations.get(key)
+        if value is not None and (not isinstance(value, str) or len(value.encode()) > limit):
+            raise invalid(f"annotation {key} must be a string of at most {limit} bytes")
+    if ctx.query.get("force") != "true":
+        changed = _secrets_changed(ctx, doc["id"], versions)
+        if changed:
+            raise ApiFailure(
+                400,
+                10220,
+                "A version of this deployment has secrets that differ from the latest "
+                f"version's; deploy with force=true to continue. The following secrets have "
+                f"changed: {', '.join(changed)}",
+            )
     _, dep = scripts.deploy(ctx, doc["id"], chosen[1], split=split, annotations=annotations)
     return Reply(result=dep)
+
+
+def _secrets_changed(ctx: Ctx, script: str, versions: list[dict[str, Any]]) -> list[str]:
+    """Secret names whose value (digest) or presence differs from the newest version's."""
+    latest = scripts.latest_version(ctx, script)
+    if latest is None:
+        return []
+
+    def secrets(v: dict[str, Any]) -> dict[str, Any]:
+        return {b["name"]: b for b in v["bindings"] if b["type"] in bindings.SECRET_TYPES}
+
+    now = secrets(latest)
+    changed: set[str] = set()
+    for v in versions:
+        then = secrets(v)
+        changed |= {n for n in now.keys() | then.keys() if now.get(n) != then.get(n)}
+    return sorted(changed)
 
 
 def upload_version(ctx: Ctx) -> Reply:

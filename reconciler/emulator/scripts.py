@@ -293,6 +293,8 @@ def new_version(
         "handlers": handlers_of(modules[0], main is not None) if modules else [],
         "source": _source(ctx),
         "assets": assets,
+        # What the request itself named (inspection only): `inherit` stays `inherit` here.
+        "sent_bindings": [{"name": b.get("name"), "type": b.get("type")} for b in new_bindings],
     }
     version["etag"] = etag_of(modules, main, body, version)
     ctx.conn.execute(
@@ -312,6 +314,38 @@ def _next_number(ctx: Ctx, script: str) -> int:
 
 def _source(ctx: Ctx) -> str:
     return "wrangler" if ctx.headers.get("user-agent", "").startswith("wrangler") else "api"
+
+
+def latest_version(ctx: Ctx, script: str) -> dict[str, Any] | None:
+    """The newest version uploaded (deployed or not): what secret changes build on."""
+    row = ctx.conn.execute(
+        "SELECT doc FROM versions WHERE account_id = ? AND script = ? ORDER BY number DESC",
+        (ctx.account_id, script),
+    ).fetchone()
+    return json.loads(row["doc"]) if row else None
+
+
+def latest_deployment(ctx: Ctx, script: str) -> dict[str, Any] | None:
+    row = ctx.conn.execute(
+        "SELECT doc FROM deployments WHERE account_id = ? AND script = ? ORDER BY seq DESC",
+        (ctx.account_id, script),
+    ).fetchone()
+    return json.loads(row["doc"]) if row else None
+
+
+def require_latest_deployed(ctx: Ctx, script: str) -> None:
+    """10215 (as the API answers secret changes during a gradual deployment): the newest
+    version must serve 100 % of traffic."""
+    latest = latest_version(ctx, script)
+    dep = latest_deployment(ctx, script)
+    split = dep["versions"] if dep else []
+    if latest is None or [v["version_id"] for v in split] != [latest["id"]]:
+        raise ApiFailure(
+            400,
+            10215,
+            "The latest version of this Worker is not deployed to 100% of traffic; deploy it "
+            "fully (POST deployments) before changing secrets",
+        )
 
 
 def current_version(ctx: Ctx, doc: dict[str, Any]) -> dict[str, Any]:

@@ -337,6 +337,7 @@ def put_secret(ctx: Ctx) -> Reply:
     if unknown:
         raise invalid(f"Unknown field(s): {', '.join(unknown)}")
     (checked,) = bindings.validate(ctx, [{**body, "type": kind}])
+    scripts.require_latest_deployed(ctx, doc["id"])
     name = checked["name"]
     current = scripts.current_version(ctx, doc)["bindings"]
     clash = next((b for b in current if b["name"] == name), None)
@@ -372,6 +373,7 @@ def get_secret(ctx: Ctx) -> Reply:
 def delete_secret(ctx: Ctx) -> Reply:
     doc = scripts.require(ctx, ctx.params["script_name"])
     found, current = _secret_binding(ctx, doc)
+    scripts.require_latest_deployed(ctx, doc["id"])
     _rebind(ctx, doc, [b for b in current if b is not found])
     return Reply(result=None)
 
