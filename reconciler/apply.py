@@ -285,6 +285,7 @@ class Applier:
             extras.assets_jwt = more.assets_jwt or extras.assets_jwt
         live = self.live.workers.get(worker.name)
         existing = live.tags if live is not None else ()
+        versioner = next((s for s in self._all_steps if s.versioned(action)), None)
         upload = build_upload(
             worker,
             self._store_ids,
@@ -293,7 +294,13 @@ class Applier:
             annotations=extras.annotations,
             live=live,
             assets_jwt=extras.assets_jwt,
+            version=versioner is not None,
         )
+        if versioner is not None:
+            # A version, deployed by its own action (gradual deployments): the script's
+            # listing keeps showing what serves, so neither the cache nor the code tag follow.
+            await versioner.send_version(action, upload)
+            return
         result = await self.client.upload_script(self.account, action.name, upload)
         if extras.assets_jwt is not None and worker.assets is not None:
             remember_assets(self.client, self.account, worker)

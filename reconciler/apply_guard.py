@@ -8,6 +8,7 @@ caller can never turn apply into a delete of someone else's resource.
 from __future__ import annotations
 
 from reconciler.errors import UnsafePlanError
+from reconciler.plan.facets.deployment import deployment_problem
 from reconciler.plan.facets.triggers import TRIGGER_KINDS, trigger_problem
 from reconciler.plan.model import Action, Plan
 from reconciler.plan.ownership import store_managed
@@ -35,6 +36,8 @@ def _problem(action: Action, plan: Plan, desired: State, live: State) -> str | N
     if action.kind in TRIGGER_KINDS:
         # Owned whole by the key that declares them: their deletes need no --prune.
         return trigger_problem(action, desired, live)
+    if action.kind == "worker_deployment":
+        return deployment_problem(action, desired, live)
     if action.kind == "secret" and action.store is None:
         return "a secret action names no store"
     if action.kind == "worker_secret" and (action.worker is None or action.store is not None):

@@ -36,4 +36,5 @@ WORKER_FACETS: Final = (
     "triggers",
     "settings",
     "assets",
+    "deployment",
 )

@@ -23,6 +23,7 @@ from reconciler.file_policy import (
     FileRefusedError,
     read_manifest_file,
 )
+from reconciler.settings_forms import VERSION_KEYS
 from reconciler.settings_forms import canonical as settings_canonical
 from reconciler.values import ValueSource
 
@@ -263,6 +264,64 @@ class Migration:
 
 
 @dataclass(frozen=True)
+class Rollout:
+    """A manifest's `rollout` key: the share of traffic the version it describes gets, or a
+    version pinned to all of it (`version`: an id or a number, as written)."""
+
+    percentage: int = 100
+    message: str | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class LiveVersion:
+    """One version of a worker as the versions list gives it (newest first)."""
+
+    id: str
+    number: int
+    # The `workers/tag` annotation ("" when none): ours names the version digest.
+    tag: str = ""
+
+
+@dataclass(frozen=True)
+class LiveDeployment:
+    """The worker's latest deployment, (version id, percentage) pairs, and the versions the
+    account still lists (newest first), read only when a manifest sets `rollout`."""
+
+    split: tuple[tuple[str, float], ...]
+    versions: tuple[LiveVersion, ...] = ()
+
+    def number(self, version_id: str) -> int | None:
+        return next((v.number for v in self.versions if v.id == version_id), None)
+
+
+# The fields of a Worker that live on its version (the rest live on the script).
+VERSION_FIELDS = ("format", "script_digest", "compatibility_date", "compatibility_flags",
+                  "bindings")  # fmt: skip
+ROLLOUT_TAG_PREFIX = "reconciler "
+
+
+def version_digest(worker: Worker) -> str:
+    """What a version uploaded from this desired worker holds (code, bindings, the version
+    settings it sets), as 32 hex digits: `workers/tag` carries it (versions are immutable, so
+    a version tagged with it holds exactly that)."""
+    doc = [
+        worker.format,
+        worker.script_digest,
+        canonical(worker.compatibility_date),
+        list(worker.compatibility_flags),
+        sorted(json.dumps(canonical(b.to_dict()), sort_keys=True) for b in worker.bindings),
+        {k: worker.settings[k] for k in VERSION_KEYS if k in worker.settings},
+    ]
+    raw = json.dumps(doc, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def rollout_tag(worker: Worker) -> str:
+    return ROLLOUT_TAG_PREFIX + version_digest(worker)
+
+
+@dataclass(frozen=True)
 class Worker:
     name: str
     format: WorkerFormat
@@ -299,6 +358,10 @@ class Worker:
     # Static assets. None: the manifest leaves the key out (not managed); live: no assets
     # known (the listing's has_assets false and no assets binding).
     assets: WorkerAssets | None = None
+    # Desired: the `rollout` key (None: left out, plain uploads, the deployment not read).
+    rollout: Rollout | None = None
+    # Live: the latest deployment, read only for a worker whose manifest sets `rollout`.
+    deployment: LiveDeployment | None = None
 
 
 class WorkerParts(TypedDict, total=False):
@@ -321,6 +384,8 @@ class WorkerParts(TypedDict, total=False):
     migrations: tuple[Migration, ...] | None
     migration_tag: str | None
     assets: WorkerAssets | None
+    rollout: Rollout | None
+    deployment: LiveDeployment | None
 
 
 @dataclass
@@ -378,6 +443,7 @@ class State:
                     None
                     if w.assets is None
                     else [w.assets.digest, w.assets.binding, w.assets.present, w.assets.missing],
+                    [list(p) for p in w.deployment.split] if w.deployment else None,
                 ]
                 for w in self.workers.values()
             ),

@@ -29,7 +29,7 @@ from reconciler.plan.diff import check_replace, compute_plan
 from reconciler.plan.fingerprint import load_key
 from reconciler.plan.model import Plan, PlanOptions
 from reconciler.plan.saved import check_saved_plan, check_stale
-from reconciler.state import State
+from reconciler.state import State, Worker
 
 if TYPE_CHECKING:
     from reconciler.export import Export
@@ -124,10 +124,17 @@ class Session:
     account: str
     connection: Connection
 
-    async def read(self, needs: TriggerNeeds | None = None) -> State:
-        """The account; `needs`: the trigger keys to read (none unless a manifest sets one)."""
+    async def read(
+        self, needs: TriggerNeeds | None = None, rollouts: dict[str, Worker] | None = None
+    ) -> State:
+        """The account; `needs`: the trigger keys to read (none unless a manifest sets one);
+        `rollouts`: the workers whose deployments to read (those setting `rollout`)."""
         return await read_live(
-            self.client, self.account, max_stores=self.connection.store_limit(), needs=needs
+            self.client,
+            self.account,
+            max_stores=self.connection.store_limit(),
+            needs=needs,
+            rollouts=rollouts,
         )
 
     async def read_all(self) -> State:
@@ -137,7 +144,9 @@ class Session:
     async def plan(
         self, manifests: ManifestSet, options: PlanOptions, *, pin_salt: str | None = None
     ) -> tuple[Plan, State]:
-        live = await self.read(TriggerNeeds.of(manifests.state.workers.values()))
+        workers = manifests.state.workers
+        rollouts = {n: w for n, w in workers.items() if w.rollout is not None}
+        live = await self.read(TriggerNeeds.of(workers.values()), rollouts)
         await read_asset_states(self.client, self.account, live, manifests.state)
         plan = compute_plan(
             manifests.state,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from reconciler.apply_steps.assets import AssetsStep
 from reconciler.apply_steps.base import ApplyStep
+from reconciler.apply_steps.deployment import DeploymentStep
 from reconciler.apply_steps.secrets import WorkerSecretsStep
 from reconciler.apply_steps.settings import SettingsStep
 from reconciler.apply_steps.triggers import (
@@ -22,4 +23,5 @@ STEPS: tuple[type[ApplyStep], ...] = (
     WorkerDomainStep,
     SettingsStep,
     AssetsStep,
+    DeploymentStep,
 )

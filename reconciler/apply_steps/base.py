@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.upload import WorkerUpload
 from reconciler.plan.model import Action, Plan, ResourceKind
 from reconciler.state import State
 
@@ -61,6 +62,14 @@ class ApplyStep:
         """A worker `update` this facet carries out without an upload, when every change is
         its own: True when it did (the worker is then not uploaded)."""
         return False
+
+    def versioned(self, action: Action) -> bool:
+        """Whether this facet sends the worker's upload as a version (`send_version`),
+        deployed apart, instead of `PUT …/scripts/{name}`."""
+        return False
+
+    async def send_version(self, action: Action, upload: WorkerUpload) -> None:
+        raise NotImplementedError
 
     async def finish(self, action: Action) -> None:
         """After a worker's last action of this kind in a plan group has succeeded."""

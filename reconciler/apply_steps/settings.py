@@ -41,6 +41,8 @@ class SettingsStep(ApplyStep):
         if not action.changes or None in keys or action.name in self._riding:
             return False
         ctx = self.context
+        if ctx.desired.workers[action.name].rollout is not None and keys & set(VERSION_KEYS):
+            return False  # a new version, rolled out as the manifest says (apply_steps/deployment)
         declared = ctx.desired.workers[action.name].settings
         script: dict[str, Any] = {k: written(k, declared[k]) for k in SCRIPT_KEYS if k in keys}
         version: dict[str, Any] = {k: written(k, declared[k]) for k in VERSION_KEYS if k in keys}

@@ -18,6 +18,7 @@ from reconciler.cloudflare.models import (
     Account,
     AssetsSession,
     AssetsUploadResult,
+    DeploymentRecord,
     DomainRecord,
     Quota,
     RouteRecord,
@@ -28,6 +29,7 @@ from reconciler.cloudflare.models import (
     StoreRecord,
     SubdomainRecord,
     UploadResult,
+    VersionRecord,
     ZoneRecord,
     parse_many,
     parse_one,
@@ -274,6 +276,48 @@ class CloudflareClient:
             headers={"Authorization": f"Bearer {jwt}"},
         )
         return parse_one(AssetsUploadResult, result or {}, "POST", path)
+
+    async def upload_version(self, account: str, name: str, upload: WorkerUpload) -> VersionRecord:
+        """A new version, not deployed; `inherit` bindings must resolve (strict)."""
+        path = _script(account, name, "/versions")
+        result = await self._call(
+            "POST", path, idempotent=False, files=upload.files(),
+            params={"bindings_inherit": "strict"},
+        )  # fmt: skip
+        return parse_one(VersionRecord, result or {}, "POST", path)
+
+    async def list_versions(self, account: str, name: str) -> list[VersionRecord]:
+        """The newest versions (one page of up to 100: the API's rollback window)."""
+        path = _script(account, name, "/versions")
+        result = await self._call("GET", path, params={"page": 1, "per_page": 100})
+        items = result.get("items") if isinstance(result, dict) else None
+        return parse_many(VersionRecord, items if isinstance(items, list) else [], "GET", path)
+
+    async def latest_deployment(self, account: str, name: str) -> DeploymentRecord | None:
+        path = _script(account, name, "/deployments")
+        result = await self._call("GET", path)
+        items = result.get("deployments") if isinstance(result, dict) else None
+        found = parse_many(DeploymentRecord, items if isinstance(items, list) else [], "GET", path)
+        return found[0] if found else None
+
+    async def create_deployment(
+        self,
+        account: str,
+        name: str,
+        split: list[tuple[str, int]],
+        annotations: dict[str, str],
+        *,
+        force: bool = False,
+    ) -> None:
+        """Deploy one or two versions (percentages adding up to 100)."""
+        path = _script(account, name, "/deployments")
+        body = {
+            "strategy": "percentage",
+            "versions": [{"version_id": v, "percentage": p} for v, p in split],
+            "annotations": annotations,
+        }
+        params = {"force": "true"} if force else None
+        await self._call("POST", path, json=body, params=params)
 
     async def put_script_secret(self, account: str, script: str, name: str, value: str) -> None:
         """Write one script secret (a new deployed version); the value goes in the body only."""

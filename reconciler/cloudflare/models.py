@@ -139,6 +139,27 @@ class AssetsUploadResult(_Record):
     jwt: str | None = None
 
 
+class VersionSplit(_Record):
+    version_id: str
+    percentage: float
+
+
+class DeploymentRecord(_Record):
+    """One deployment of `GET …/deployments` (newest first)."""
+
+    id: str | None = None
+    versions: NullableList[VersionSplit] = Field(default_factory=list)
+    annotations: dict[str, Any] | None = None
+
+
+class VersionRecord(_Record):
+    """One version of `GET …/versions` or `POST …/versions`."""
+
+    id: str
+    number: int | None = None
+    annotations: dict[str, Any] | None = None
+
+
 class UploadResult(_Record):
     id: str | None = None
     etag: str | None = None

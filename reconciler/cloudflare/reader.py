@@ -27,6 +27,7 @@ from pydantic import ValidationError
 from reconciler.cloudflare.cache import CachedScript, ScriptCache
 from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.codetag import digest_from_tags
+from reconciler.cloudflare.deployment_reads import read_deployments
 from reconciler.cloudflare.facets import FACETS
 from reconciler.cloudflare.facets.triggers import TriggerNeeds
 from reconciler.cloudflare.models import ScriptRecord, ScriptSettings, StoreRecord
@@ -44,8 +45,10 @@ async def read_live(
     *,
     max_stores: int | None = None,
     needs: TriggerNeeds | None = None,
+    rollouts: dict[str, Worker] | None = None,
 ) -> State:
-    """The account; `needs` says which trigger keys the manifests manage (none: no reads)."""
+    """The account; `needs` says which trigger keys the manifests manage (none: no reads);
+    `rollouts`, the desired workers that set `rollout` (their deployments are read)."""
     cache = ScriptCache.open(client.config.cache_dir, account_id)
     state = State(
         account_id=account_id,
@@ -70,6 +73,8 @@ async def read_live(
         state.workers[worker.name] = worker
     if needs is not None:
         await read_triggers(client, account_id, state, {r.id: r for r in scripts}, needs)
+    if rollouts:
+        await read_deployments(client, account_id, state, rollouts)
     cache.save(account_id)
     return state
 

@@ -115,6 +115,7 @@ def build_upload(
     annotations: dict[str, str] | None = None,
     live: Worker | None = None,
     assets_jwt: str | None = None,
+    version: bool = False,
 ) -> WorkerUpload:
     """Encode a desired worker for `PUT /workers/scripts/{name}`.
 
@@ -124,8 +125,9 @@ def build_upload(
     secrets are kept (`keep_bindings`). `annotations` go on the version it makes. `live` is the
     worker as it is now (None: new), for the version settings the manifest leaves alone.
     `assets_jwt` is the completion token of the assets uploaded for it (None: keep them).
+    `version`: the same assembly for `POST …/versions` (secrets inherited, not kept).
     """
-    draft = UploadDraft(worker, store_ids, dict(secrets or {}), live, assets_jwt)
+    draft = UploadDraft(worker, store_ids, dict(secrets or {}), live, assets_jwt, version=version)
     for facet in FACETS:
         facet.upload(draft)
     draft.metadata.setdefault("bindings", [])

@@ -78,7 +78,8 @@ def create_deployment(ctx: Ctx) -> Reply:
         raise invalid("version percentages must add up to 100")
     if len({v["id"] for v in versions}) != len(versions):
         raise invalid("a version may appear only once in a deployment")
-    annotations = body.get("annotations") if isinstance(body.get("annotations"), dict) else {}
+    raw = body.get("annotations")
+    annotations: dict[str, Any] = raw if isinstance(raw, dict) else {}
     for key, limit in ANNOTATION_LIMITS.items():
         value = annotations.get(key)
         if value is not None and (not isinstance(value, str) or len(value.encode()) > limit):

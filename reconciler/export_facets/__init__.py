@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from reconciler.export_facets import assets, bindings, code, migrations, secrets, settings, triggers
+from reconciler.export_facets import (
+    assets,
+    bindings,
+    code,
+    deployment,
+    migrations,
+    secrets,
+    settings,
+    triggers,
+)
 from reconciler.export_facets.base import ExportFacet
 
 FACETS: tuple[ExportFacet, ...] = (
@@ -13,4 +22,5 @@ FACETS: tuple[ExportFacet, ...] = (
     triggers.FACET,
     settings.FACET,
     assets.FACET,
+    deployment.FACET,
 )

@@ -379,6 +379,37 @@ class LimitsSpec(_Strict):
     subrequests: Annotated[int, Field(ge=1, description="subrequests per invocation")] | None = None
 
 
+def _message_fits(value: str | None) -> str | None:
+    if value is not None and len(value.encode()) > 1000:
+        raise ValueError("message is at most 1000 bytes (the API's workers/message limit)")
+    return value
+
+
+class RolloutSpec(_Strict):
+    """A gradual deployment: the share of traffic the version this manifest describes gets
+    (the version serving now keeps the rest), or a version pinned to all of it."""
+
+    percentage: Annotated[
+        int | None,
+        Field(ge=0, le=100, description="percent of traffic for the new version (default 100)"),
+    ] = None
+    message: Annotated[
+        str | None,
+        AfterValidator(_message_fits),
+        Field(description="workers/message of the version and deployment (default: git commit)"),
+    ] = None
+    version: Annotated[
+        str | int | None,
+        Field(description="pin all traffic to this version (an id or a number): a rollback"),
+    ] = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RolloutSpec:
+        if self.version is not None and self.percentage is not None:
+            raise ValueError("set percentage or version, not both (a pinned version gets 100%)")
+        return self
+
+
 def _unique_consumers(value: list[TailConsumerSpec] | None) -> list[TailConsumerSpec] | None:
     if value is not None:
         keys = [(t.service, t.environment, t.namespace) for t in value]
@@ -436,6 +467,10 @@ class WorkerSpec(_Strict):
         if self.script is None and self.modules:
             raise ValueError("`modules` are extra modules of `script`; set `script` too")
         return self
+
+    # Gradual deployments: left out, every change is deployed whole (PUT) and no deployment
+    # is read.
+    rollout: RolloutSpec | None = None
 
 
 # Top-level keys starting with this are ignored: a place for YAML anchors (`<<: *x`).

@@ -16,7 +16,8 @@ A change is {"field", "before", "after"}; secret values appear only as "(sensiti
 Kind "worker_secret" (a worker's script secret, `secret_text`) is an extension: its
 actions also carry "worker" (the worker's name; the key is absent on other kinds). So do
 the triggers kinds: "worker_crons" and "worker_subdomain" (named after their worker),
-"worker_route" (named by its pattern) and "worker_domain" (by its hostname).
+"worker_route" (named by its pattern) and "worker_domain" (by its hostname); and
+"worker_deployment" (named after its worker: the split of traffic between its versions).
 "value_pins" (an extension) holds a keyed pin of every value the plan resolved (written
 or compared), so `apply --plan` can refuse a value that changed since; null when the
 plan was made without a fingerprint key (absent in files of older versions: the same).
@@ -38,15 +39,16 @@ SENSITIVE = "(sensitive)"
 ActionType = Literal["create", "update", "replace", "delete", "adopt"]
 ResourceKind = Literal[
     "store", "secret", "worker", "worker_secret",
-    "worker_crons", "worker_subdomain", "worker_route", "worker_domain",
+    "worker_crons", "worker_subdomain", "worker_route", "worker_domain", "worker_deployment",
 ]  # fmt: skip
 RESOURCE_KINDS: tuple[ResourceKind, ...] = (
     "store", "secret", "worker", "worker_secret",
-    "worker_crons", "worker_subdomain", "worker_route", "worker_domain",
+    "worker_crons", "worker_subdomain", "worker_route", "worker_domain", "worker_deployment",
 )  # fmt: skip
 ConflictKind = Literal[
     "store_limit", "missing_value", "dangling_binding", "migration_tag", "safety_threshold",
     "zone_not_found", "route_conflict", "domain_conflict", "tail_consumer_missing",
+    "version_not_found",
 ]  # fmt: skip
 ACTION_TYPES: tuple[ActionType, ...] = ("create", "update", "replace", "delete", "adopt")
 ValueKind = Literal["secret", "worker_secret"]
@@ -64,6 +66,7 @@ CONFLICT_KINDS: tuple[ConflictKind, ...] = (
     "route_conflict",
     "domain_conflict",
     "tail_consumer_missing",
+    "version_not_found",
 )
 
 

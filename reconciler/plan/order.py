@@ -41,6 +41,8 @@ _GROUPS: dict[tuple[str, bool], int] = {
     ("worker_domain", False): 6,
     ("worker_crons", False): 6,
     ("worker_subdomain", False): 6,
+    # After the version upload it deploys (and the secrets written in it).
+    ("worker_deployment", False): 6,
     ("worker", True): 7,
     ("secret", True): 8,
     ("store", True): 9,

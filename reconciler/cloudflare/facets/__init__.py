@@ -7,6 +7,7 @@ from reconciler.cloudflare.facets import (
     assets,
     bindings,
     code,
+    deployment,
     migrations,
     secrets,
     settings,
@@ -22,4 +23,5 @@ FACETS: tuple[CloudflareFacet, ...] = (
     triggers.FACET,
     settings.FACET,
     assets.FACET,
+    deployment.FACET,
 )

@@ -29,6 +29,8 @@ class UploadDraft:
     live: Worker | None = None
     # The completion token of the assets uploaded for this upload (None: assets unchanged).
     assets_jwt: str | None = None
+    # A version upload (`POST …/versions`, deployed apart) rather than `PUT …/scripts/{name}`.
+    version: bool = False
     parts: list[UploadPart] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)
 

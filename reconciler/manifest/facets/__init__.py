@@ -6,6 +6,7 @@ from reconciler.manifest.facets import (
     assets,
     bindings,
     code,
+    deployment,
     migrations,
     secrets,
     settings,
@@ -21,4 +22,5 @@ FACETS: tuple[ManifestFacet, ...] = (
     triggers.FACET,
     settings.FACET,
     assets.FACET,
+    deployment.FACET,
 )

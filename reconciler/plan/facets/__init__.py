@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from reconciler.plan.facets import assets, bindings, code, migrations, secrets, settings, triggers
+from reconciler.plan.facets import (
+    assets,
+    bindings,
+    code,
+    deployment,
+    migrations,
+    secrets,
+    settings,
+    triggers,
+)
 from reconciler.plan.facets.base import PlanFacet
 
 FACETS: tuple[PlanFacet, ...] = (
@@ -13,4 +22,5 @@ FACETS: tuple[PlanFacet, ...] = (
     triggers.FACET,
     settings.FACET,
     assets.FACET,
+    deployment.FACET,
 )

@@ -1,0 +1,170 @@
+"""Gradual deployments end to end (issue 24): a version to a percentage of traffic, promoted and
+pinned back by commits; the official SDK reads the deployments; secrets are inherited, never
+sent with the code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudflare import Cloudflare
+from cloudflare.types.workers.scripts import DeploymentListResponse
+
+from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
+from tests.e2e.conftest import Env
+
+A = DEFAULT_ACCOUNT_ID
+WORKER = "payments-api"
+ANCHOR = "    compatibility_flags: [nodejs_compat]\n"
+CODE = "manifests/workers/payments-api.js"
+
+
+def _sdk(env: Env) -> Cloudflare:
+    return Cloudflare(base_url=env.server.base_url, api_token=DEFAULT_TOKEN, max_retries=0)
+
+
+def _split(env: Env) -> dict[int, float]:
+    """The latest deployment as the SDK reads it: version number -> percentage.
+
+    SDK 5.9.0 types the list as a paged `items` list, but the API answers
+    `{"deployments": [...]}` (cloudflare-api.md N10): the page keeps it as `result.deployments`,
+    read with the SDK's own `DeploymentListResponse` model."""
+    with _sdk(env) as cf:
+        page = cf.workers.scripts.deployments.list(WORKER, account_id=A)
+        raw = getattr(page.result, "deployments", None)
+        deployments = DeploymentListResponse.model_validate({"deployments": raw}).deployments
+        numbers = {v.id: v.number for v in cf.workers.scripts.versions.list(WORKER, account_id=A)}
+    return {numbers[v.version_id]: v.percentage for v in deployments[0].versions}
+
+
+def _run(env: Env, *args: str, **values: str) -> tuple[int, str]:
+    result = env.run(*args, env=dict(values))
+    return result.exit_code, result.output
+
+
+def _rollout(env: Env, text: str) -> None:
+    path = env.root / "manifests/workers.yaml"
+    body = path.read_text()
+    start = body.find("    rollout:")
+    if start >= 0:
+        end = body.index("\n", start) + 1
+        body = body[:start] + body[end:]
+    path.write_text(body.replace(ANCHOR, ANCHOR + f"    rollout: {text}\n"))
+
+
+def _change_code(env: Env, marker: str) -> None:
+    path = env.root / CODE
+    path.write_text(path.read_text() + f"\n// {marker}\n")
+
+
+def _writes(env: Env) -> list[tuple[str, str]]:
+    return [(m, p.split("?")[0]) for m, p in env.writes() if WORKER in p]
+
+
+def test_rollout_promote_and_pin_back(env: Env) -> None:
+    code, out = _run(env, "apply", "--auto-approve")
+    assert code == 0, out
+    assert _split(env) == {1: 100}
+
+    _change_code(env, "v2")
+    _rollout(env, '{percentage: 10, message: "canary v2"}')
+    code, out = _run(env, "plan")
+    assert 'deployment: "v1 100%" -> "v1 90% / v2 10%"' in out, out
+    env.clear_log()
+    code, out = _run(env, "apply", "--auto-approve")
+    assert code == 0, out
+    assert _writes(env) == [
+        ("POST", f"/workers/scripts/{WORKER}/versions"),
+        ("POST", f"/workers/scripts/{WORKER}/deployments"),
+    ]
+    assert _split(env) == {1: 90, 2: 10}
+    code, out = _run(env, "plan", "--detailed-exitcode")
+    assert code == 0, out
+    with _sdk(env) as cf:
+        newest = cf.workers.scripts.versions.list(WORKER, account_id=A)
+        tags = {v.number: (v.annotations or {}) for v in newest}
+    assert tags[2].get("workers/message") == "canary v2"  # type: ignore[union-attr]
+    assert str(tags[2].get("workers/tag", "")).startswith("reconciler ")  # type: ignore[union-attr]
+
+    # promote: one deployment call, no upload
+    _rollout(env, "{percentage: 100}")
+    code, out = _run(env, "plan")
+    assert 'deployment: "v1 90% / v2 10%" -> "v2 100%"' in out, out
+    env.clear_log()
+    code, out = _run(env, "apply", "--auto-approve")
+    assert code == 0, out
+    assert _writes(env) == [("POST", f"/workers/scripts/{WORKER}/deployments")]
+    assert _split(env) == {2: 100}
+    assert _run(env, "plan", "--detailed-exitcode")[0] == 0
+
+    # pin back to v1: a commit is the rollback
+    _rollout(env, "{version: 1}")
+    code, out = _run(env, "plan")
+    assert 'deployment: "v2 100%" -> "v1 100%"' in out, out
+    env.clear_log()
+    code, out = _run(env, "apply", "--auto-approve")
+    assert code == 0, out
+    assert _writes(env) == [("POST", f"/workers/scripts/{WORKER}/deployments")]
+    assert _split(env) == {1: 100}
+    assert _run(env, "plan", "--detailed-exitcode")[0] == 0
+
+
+def test_out_of_band_rollback_shows_in_drift(env: Env) -> None:
+    _rollout(env, "{percentage: 100}")
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    _change_code(env, "v2")
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    assert _split(env) == {2: 100}
+    with _sdk(env) as cf:
+        v1 = next(
+            v.id for v in cf.workers.scripts.versions.list(WORKER, account_id=A) if v.number == 1
+        )
+        cf.workers.scripts.deployments.create(
+            WORKER, account_id=A, strategy="percentage",
+            versions=[{"version_id": v1, "percentage": 100}],  # type: ignore[list-item]
+        )  # fmt: skip
+    code, out = _run(env, "drift")
+    assert code == 2, out
+    assert 'deployment: "v1 100%" -> "v2 100%"' in out, out
+
+
+SECRETS = """      - {type: secret_text, name: API_KEY, value_from: {env: PAY_API_KEY}}
+      - {type: secret_text, name: DB_URL, value_from: {env: PAY_DB_URL}}
+"""
+VALUES = {"PAY_API_KEY": "rollout-api-key-value", "PAY_DB_URL": "rollout-db-url-value"}
+STRIPE = (
+    "      - {type: secrets_store_secret, name: STRIPE_KEY, store: prod-secrets, "
+    "secret: STRIPE_KEY}\n"
+)
+
+
+def _bodies(env: Env) -> list[dict[str, Any]]:
+    return [r for r in env.inspect("requests") if r["method"] in ("POST", "PUT", "PATCH")]
+
+
+def test_code_rollout_inherits_secrets_and_rotation_uploads_no_code(env: Env) -> None:
+    env.edit("manifests/workers.yaml", STRIPE, STRIPE + SECRETS)
+    _rollout(env, "{percentage: 100}")
+    assert _run(env, "apply", "--auto-approve", **VALUES)[0] == 0
+    assert _run(env, "plan", "--detailed-exitcode", **VALUES)[0] == 0
+
+    _change_code(env, "v2")
+    env.clear_log()
+    code, out = _run(env, "apply", "--auto-approve", **VALUES)
+    assert code == 0, out
+    assert _writes(env) == [
+        ("POST", f"/workers/scripts/{WORKER}/versions"),
+        ("POST", f"/workers/scripts/{WORKER}/deployments"),
+    ]
+    script = next(s for s in env.inspect("state")["scripts"] if s["id"] == WORKER)
+    sent = {b["name"]: b["type"] for b in script["latest_version"]["sent_bindings"]}
+    assert sent["API_KEY"] == "inherit" and sent["DB_URL"] == "inherit"
+    assert _run(env, "plan", "--detailed-exitcode", **VALUES)[0] == 0
+
+    env.clear_log()
+    rotated = {**VALUES, "PAY_API_KEY": "rotated-api-key-value"}
+    code, out = _run(env, "apply", "--auto-approve", **rotated)
+    assert code == 0, out
+    writes = _writes(env)
+    assert ("PUT", f"/workers/scripts/{WORKER}/secrets") in writes
+    assert not any(p.endswith(("/versions", f"/scripts/{WORKER}")) for _, p in writes), writes
+    assert _run(env, "plan", "--detailed-exitcode", **rotated)[0] == 0
