@@ -250,6 +250,26 @@ class ExportDocument(_Document):
     next_command: str = Field(description="The plan command to run next, as it can be pasted")
 
 
+# --- rollback ---------------------------------------------------------------------------------
+
+
+class RollbackDocument(_Document):
+    version: Literal[1] = 1
+    command: Literal["rollback"] = "rollback"
+    account_id: str
+    worker: str
+    before: str = Field(
+        description="The split that served before, as `v2 100%` or `v1 90% / v2 10%`"
+    )
+    after: str = Field(description="The split now: the version rolled back to, at 100%")
+    version_id: str
+    number: int = Field(description="The version's number")
+    forced: bool = Field(description="Deployed with force: a secret changed since that version")
+    manifest_change: str = Field(
+        description="The worker key that keeps the rollback (else the next apply undoes it)"
+    )
+
+
 # --- the registry -----------------------------------------------------------------------------
 
 DOCUMENTS: dict[str, type[BaseModel]] = {
@@ -258,6 +278,7 @@ DOCUMENTS: dict[str, type[BaseModel]] = {
     "drift": DriftDocument,
     "apply": ApplyDocument,
     "export": ExportDocument,
+    "rollback": RollbackDocument,
 }
 
 

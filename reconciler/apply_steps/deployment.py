@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import logging
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from reconciler.apply_steps.base import ApplyContext, ApplyStep, UploadExtras
 from reconciler.apply_steps.secrets import secrets_record
+from reconciler.cloudflare.client import CloudflareClient
+from reconciler.cloudflare.deployment_reads import read_deployment
 from reconciler.cloudflare.upload import WorkerUpload
-from reconciler.errors import ApiError, ReconcilerError
-from reconciler.plan.facets.deployment import NEW, target_split, uploading_workers
+from reconciler.errors import ApiError, ConfigError, ReconcilerError
+from reconciler.plan.facets.deployment import NEW, show, target_split, uploading_workers
+from reconciler.plan.facets.deployment import pinned as pinned_version
 from reconciler.plan.model import Action, Plan
-from reconciler.state import ROLLOUT_TAG_PREFIX, Worker, rollout_tag
+from reconciler.state import ROLLOUT_TAG_PREFIX, LiveDeployment, Worker, rollout_tag
 
 log = logging.getLogger("reconciler.apply")
 MESSAGE_LIMIT = 1000  # bytes, the API's workers/message limit
@@ -119,13 +123,89 @@ class DeploymentStep(ApplyStep):
             sent.append((vid, round(share)))
         notes = version_annotations(want)
         ctx.forget_cached(action.name)
-        try:
-            await ctx.client.create_deployment(ctx.account, action.name, sent, notes)
-        except ApiError as exc:
-            if ROLLBACK_PAST_SECRET_CHANGE not in exc.codes or want.rollout is None:
-                raise
-            log.warning(
-                "worker %s: its secrets changed since that version; deploying with force",
-                action.name,
+        pinned = want.rollout is not None and want.rollout.version is not None
+        await deploy(ctx.client, ctx.account, action.name, sent, notes, pinned=pinned)
+
+
+async def deploy(
+    client: CloudflareClient,
+    account: str,
+    worker: str,
+    split: list[tuple[str, int]],
+    notes: dict[str, str],
+    *,
+    pinned: bool,
+) -> bool:
+    """POST the deployment; a pin refused for a secret changed since that version (10220) is
+    sent again with `force` (the pin is a reviewed commit, or an emergency rollback). True
+    when it was forced."""
+    try:
+        await client.create_deployment(account, worker, split, notes)
+        return False
+    except ApiError as exc:
+        if ROLLBACK_PAST_SECRET_CHANGE not in exc.codes or not pinned:
+            raise
+    log.warning("worker %s: its secrets changed since that version; deploying with force", worker)
+    await client.create_deployment(account, worker, split, notes, force=True)
+    return True
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What `reconciler rollback` did: the split before, the version now serving all traffic."""
+
+    worker: str
+    before: str
+    version_id: str
+    number: int
+    forced: bool
+
+    @property
+    def after(self) -> str:
+        return f"v{self.number} 100%"
+
+    def manifest_change(self) -> str:
+        """The manifest lines that keep the rollback (else the next apply undoes it)."""
+        return f"rollout: {{version: {self.number}}}"
+
+
+async def roll_back(
+    client: CloudflareClient, account: str, worker: str, to: str | None, message: str | None
+) -> Rollback:
+    """Deploy one version to all traffic: `to` (an id, a number or vN), else the newest
+    version older than the one serving the largest share now."""
+    live = await read_deployment(client, account, worker)
+    if to is not None:
+        vid = pinned_version(to, live)
+        if vid is None:
+            raise ConfigError(
+                f"worker '{worker}' has no version {to!r} among its newest "
+                f"{len(live.versions)}: name one that `wrangler versions list` shows"
             )
-            await ctx.client.create_deployment(ctx.account, action.name, sent, notes, force=True)
+    else:
+        vid = previous_version(live)
+        if vid is None:
+            raise ConfigError(
+                f"worker '{worker}' has no version older than the one serving now; "
+                "name one with --to"
+            )
+    number = live.number(vid) or 0
+    notes = {"workers/tag": ROLLOUT_TAG_PREFIX.strip(),
+             "workers/message": fit(message or f"reconciler rollback to v{number}")}  # fmt: skip
+    forced = await deploy(client, account, worker, [(vid, 100)], notes, pinned=True)
+    return Rollback(worker, show(live.split, live), vid, number, forced)
+
+
+def previous_version(live: LiveDeployment) -> str | None:
+    """The newest version older than the one serving the largest share whose code and
+    bindings differ from it (versions made by a secret change carry its tag and are skipped)."""
+    if not live.split:
+        return None
+    serving = max(live.split, key=lambda s: s[1])[0]
+    now = next((v for v in live.versions if v.id == serving), None)
+    if now is None:
+        return None
+    older = [
+        v for v in live.versions if v.number < now.number and not (now.tag and v.tag == now.tag)
+    ]
+    return max(older, key=lambda v: v.number).id if older else None

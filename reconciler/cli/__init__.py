@@ -25,10 +25,12 @@ from reconciler.cli.options import (
     max_stores_option,
     paths_argument,
 )
+from reconciler.cli.rollback_command import rollback
 
 __all__ = ["cli", "main"]
 
 cli.add_command(apply)
+cli.add_command(rollback)
 
 
 @cli.command("mcp")

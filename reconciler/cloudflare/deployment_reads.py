@@ -35,7 +35,7 @@ async def read_deployments(
     client: CloudflareClient, account: str, state: State, rollouts: dict[str, Worker]
 ) -> None:
     names = [n for n in sorted(rollouts) if n in state.workers]
-    found = await asyncio.gather(*(_read(client, account, n) for n in names))
+    found = await asyncio.gather(*(read_deployment(client, account, n) for n in names))
     for name, deployment in zip(names, found, strict=True):
         live = dataclasses.replace(state.workers[name], deployment=deployment)
         want = rollouts[name]
@@ -54,7 +54,8 @@ def as_described(live: Worker, want: Worker) -> Worker:
     return dataclasses.replace(live, settings=settings, **fields)
 
 
-async def _read(client: CloudflareClient, account: str, name: str) -> LiveDeployment:
+async def read_deployment(client: CloudflareClient, account: str, name: str) -> LiveDeployment:
+    """One worker's latest deployment and listed versions (two calls)."""
     deployment, versions = await asyncio.gather(
         client.latest_deployment(account, name), client.list_versions(account, name)
     )

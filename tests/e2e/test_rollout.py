@@ -4,13 +4,15 @@ sent with the code."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import jsonschema
 from cloudflare import Cloudflare
 from cloudflare.types.workers.scripts import DeploymentListResponse
 
 from reconciler.emulator.config import DEFAULT_ACCOUNT_ID, DEFAULT_TOKEN
-from tests.e2e.conftest import Env
+from tests.e2e.conftest import REPO, Env
 
 A = DEFAULT_ACCOUNT_ID
 WORKER = "payments-api"
@@ -168,3 +170,37 @@ def test_code_rollout_inherits_secrets_and_rotation_uploads_no_code(env: Env) ->
     assert ("PUT", f"/workers/scripts/{WORKER}/secrets") in writes
     assert not any(p.endswith(("/versions", f"/scripts/{WORKER}")) for _, p in writes), writes
     assert _run(env, "plan", "--detailed-exitcode", **rotated)[0] == 0
+
+
+def test_rollback_command_pins_now_and_prints_the_manifest_change(env: Env) -> None:
+    env.edit("manifests/workers.yaml", STRIPE, STRIPE + SECRETS)
+    _rollout(env, "{percentage: 100}")
+    assert _run(env, "apply", "--auto-approve", **VALUES)[0] == 0
+    _change_code(env, "v2")
+    assert _run(env, "apply", "--auto-approve", **VALUES)[0] == 0
+    rotated = {**VALUES, "PAY_API_KEY": "rotated-api-key-value"}
+    assert _run(env, "apply", "--auto-approve", **rotated)[0] == 0
+    assert _split(env) == {4: 100}  # v2 code, v3 the secret change, v4 its fingerprint record
+
+    env.clear_log()
+    code, out = _run(env, "rollback", WORKER)
+    assert code == 0, out
+    # the default is the newest version with other code: v1, whose API_KEY predates the
+    # rotation, so the API refuses it (10220) and it is sent again with force
+    assert f"Rolled back worker {WORKER}: v4 100% -> v1 100%" in out, out
+    assert "deployed with force" in out
+    assert "    rollout: {version: 1}" in out
+    assert [m for m, _ in _writes(env)] == ["POST", "POST"]
+    assert _split(env) == {1: 100}
+
+    code, out = _run(env, "rollback", WORKER, "--to", "4", "--format", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    schema = json.loads((REPO / "reconciler/schemas/rollback.schema.json").read_text())
+    jsonschema.validate(doc, schema)
+    assert doc["number"] == 4 and doc["before"] == "v1 100%" and doc["after"] == "v4 100%"
+    assert doc["manifest_change"] == "rollout: {version: 4}" and doc["forced"] is False
+    assert _split(env) == {4: 100}
+
+    code, out = _run(env, "rollback", WORKER, "--to", "99")
+    assert code == 1 and "has no version '99'" in out, out
