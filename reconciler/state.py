@@ -281,6 +281,8 @@ class LiveVersion:
     number: int
     # The `workers/tag` annotation ("" when none): ours names the version digest.
     tag: str = ""
+    # The script secrets' fingerprints its `workers/message` records (None: no record of ours).
+    record: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -406,6 +408,10 @@ class State:
     zones: dict[str, str | None] = field(default_factory=dict)
     routes: dict[str, tuple[LiveRoute, ...]] = field(default_factory=dict)
     domains: tuple[LiveDomain, ...] | None = None
+
+    def rollouts(self) -> dict[str, Worker]:
+        """Desired: the workers whose manifest sets `rollout` (their deployments are read)."""
+        return {n: w for n, w in self.workers.items() if w.rollout is not None}
 
     def secrets_in(self, store: str) -> list[Secret]:
         return [s for s in self.secrets.values() if s.store == store]

@@ -144,10 +144,9 @@ class Session:
     async def plan(
         self, manifests: ManifestSet, options: PlanOptions, *, pin_salt: str | None = None
     ) -> tuple[Plan, State]:
-        workers = manifests.state.workers
-        rollouts = {n: w for n, w in workers.items() if w.rollout is not None}
-        live = await self.read(TriggerNeeds.of(workers.values()), rollouts)
-        await read_asset_states(self.client, self.account, live, manifests.state)
+        desired = manifests.state
+        live = await self.read(TriggerNeeds.of(desired.workers.values()), desired.rollouts())
+        await read_asset_states(self.client, self.account, live, desired)
         plan = compute_plan(
             manifests.state,
             live,

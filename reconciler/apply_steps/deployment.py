@@ -24,9 +24,12 @@ from reconciler.errors import ApiError, ConfigError, ReconcilerError
 from reconciler.plan.facets.deployment import NEW, show, target_split, uploading_workers
 from reconciler.plan.facets.deployment import pinned as pinned_version
 from reconciler.plan.model import Action, Plan
+from reconciler.settings_forms import SCRIPT_KEYS
 from reconciler.state import ROLLOUT_TAG_PREFIX, LiveDeployment, Worker, rollout_tag
 
 log = logging.getLogger("reconciler.apply")
+# What a version leaves to the script (`PATCH …/script-settings`), as the upload names it.
+SCRIPT_SETTINGS = ("tags", *SCRIPT_KEYS)
 MESSAGE_LIMIT = 1000  # bytes, the API's workers/message limit
 ROLLBACK_PAST_SECRET_CHANGE = 10220
 
@@ -99,9 +102,14 @@ class DeploymentStep(ApplyStep):
         return UploadExtras(annotations=notes)
 
     async def send_version(self, action: Action, upload: WorkerUpload) -> None:
+        """Upload the version; then the settings that live on the script, which a version
+        does not carry (tags with our ownership marker, observability, logpush, tail
+        consumers), as the upload's metadata has them, in one `PATCH …/script-settings`."""
         ctx = self.context
         record = await ctx.client.upload_version(ctx.account, action.name, upload)
         self._new[action.name] = record.id
+        script = {k: upload.metadata[k] for k in SCRIPT_SETTINGS if k in upload.metadata}
+        await ctx.client.patch_script_settings(ctx.account, action.name, script)
 
     async def run(self, action: Action) -> None:
         ctx = self.context
@@ -123,8 +131,7 @@ class DeploymentStep(ApplyStep):
             sent.append((vid, round(share)))
         notes = version_annotations(want)
         ctx.forget_cached(action.name)
-        pinned = want.rollout is not None and want.rollout.version is not None
-        await deploy(ctx.client, ctx.account, action.name, sent, notes, pinned=pinned)
+        await deploy(ctx.client, ctx.account, action.name, sent, notes)
 
 
 async def deploy(
@@ -133,17 +140,16 @@ async def deploy(
     worker: str,
     split: list[tuple[str, int]],
     notes: dict[str, str],
-    *,
-    pinned: bool,
 ) -> bool:
-    """POST the deployment; a pin refused for a secret changed since that version (10220) is
-    sent again with `force` (the pin is a reviewed commit, or an emergency rollback). True
-    when it was forced."""
+    """POST the deployment; refused because a version of it has other secrets than the
+    newest version (10220: a pin past a secret change, or a split beside a version that
+    writes one), it is sent again with `force`: the split is a reviewed commit, or an
+    emergency rollback. True when it was forced."""
     try:
         await client.create_deployment(account, worker, split, notes)
         return False
     except ApiError as exc:
-        if ROLLBACK_PAST_SECRET_CHANGE not in exc.codes or not pinned:
+        if ROLLBACK_PAST_SECRET_CHANGE not in exc.codes:
             raise
     log.warning("worker %s: its secrets changed since that version; deploying with force", worker)
     await client.create_deployment(account, worker, split, notes, force=True)
@@ -192,7 +198,7 @@ async def roll_back(
     number = live.number(vid) or 0
     notes = {"workers/tag": ROLLOUT_TAG_PREFIX.strip(),
              "workers/message": fit(message or f"reconciler rollback to v{number}")}  # fmt: skip
-    forced = await deploy(client, account, worker, [(vid, 100)], notes, pinned=True)
+    forced = await deploy(client, account, worker, [(vid, 100)], notes)
     return Rollback(worker, show(live.split, live), vid, number, forced)
 
 

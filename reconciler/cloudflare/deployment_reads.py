@@ -27,6 +27,7 @@ from reconciler.state import (
     LiveVersion,
     State,
     Worker,
+    WorkerSecret,
     rollout_tag,
 )
 
@@ -41,16 +42,30 @@ async def read_deployments(
         want = rollouts[name]
         assert want.rollout is not None
         tag = rollout_tag(want)
-        if want.rollout.version is not None or any(v.tag == tag for v in deployment.versions):
-            live = as_described(live, want)
+        ours = next((v for v in deployment.versions if v.tag == tag), None)
+        if ours is not None:
+            live = as_described(live, want, ours)
+        elif want.rollout.version is not None:
+            live = as_described(live, want, None)
         state.workers[name] = live
 
 
-def as_described(live: Worker, want: Worker) -> Worker:
-    """`live` with the version fields of `want` (a version we proved holds them)."""
+def as_described(live: Worker, want: Worker, version: LiveVersion | None) -> Worker:
+    """`live` with the version fields of `want`: `version` is ours and holds them (its secrets
+    are the declared ones, with the fingerprints its record holds); None, for a pin."""
     settings = {k: v for k, v in live.settings.items() if k not in VERSION_KEYS}
     settings.update({k: want.settings[k] for k in VERSION_KEYS if k in want.settings})
-    fields = {f: getattr(want, f) for f in VERSION_FIELDS}
+    fields: dict[str, Any] = {f: getattr(want, f) for f in VERSION_FIELDS}
+    if version is not None:
+        record = dict(version.record or ())
+        declared = {s.name for s in want.secrets}
+        others = [s for s in live.secrets if s.name not in declared]
+        fields["secrets"] = tuple(
+            sorted(
+                [WorkerSecret(n, fingerprint=record.get(n)) for n in declared] + others,
+                key=lambda s: s.name,
+            )
+        )
     return dataclasses.replace(live, settings=settings, **fields)
 
 
@@ -74,7 +89,9 @@ def _tagged(versions: list[VersionRecord]) -> list[LiveVersion]:
         tag = str(notes.get("workers/tag") or "")
         if not tag and _secret_change(notes):
             tag = previous
-        out.append(LiveVersion(id=v.id, number=v.number or 0, tag=tag))
+        record = parse_secrets_record(notes.get("workers/message"))
+        found = tuple(sorted(record.items())) if record is not None else None
+        out.append(LiveVersion(id=v.id, number=v.number or 0, tag=tag, record=found))
         previous = tag
     return out
 

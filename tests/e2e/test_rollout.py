@@ -76,6 +76,7 @@ def test_rollout_promote_and_pin_back(env: Env) -> None:
     assert code == 0, out
     assert _writes(env) == [
         ("POST", f"/workers/scripts/{WORKER}/versions"),
+        ("PATCH", f"/workers/scripts/{WORKER}/script-settings"),  # tags: a version has none
         ("POST", f"/workers/scripts/{WORKER}/deployments"),
     ]
     assert _split(env) == {1: 90, 2: 10}
@@ -155,6 +156,7 @@ def test_code_rollout_inherits_secrets_and_rotation_uploads_no_code(env: Env) ->
     assert code == 0, out
     assert _writes(env) == [
         ("POST", f"/workers/scripts/{WORKER}/versions"),
+        ("PATCH", f"/workers/scripts/{WORKER}/script-settings"),  # tags: a version has none
         ("POST", f"/workers/scripts/{WORKER}/deployments"),
     ]
     script = next(s for s in env.inspect("state")["scripts"] if s["id"] == WORKER)

@@ -51,6 +51,13 @@ class SecretsPlan(PlanFacet):
         for name in sorted(planning.desired.workers):
             want = planning.desired.workers[name]
             have = planning.live.workers.get(name)
+            if have is not None and want.rollout is not None and want.rollout.version:
+                planning.warnings.append(
+                    f"worker '{name}' is pinned to version {want.rollout.version!r}: its script "
+                    "secrets are neither compared nor written while it is (a secret change "
+                    "makes a new version, refused while the newest one does not serve all traffic)"
+                )
+                continue
             live = {s.name: s for s in have.secrets} if have is not None else {}
             comparable = _record_fits(planning, want)
             for secret in want.secrets:
