@@ -1,7 +1,7 @@
 """Worker facets: the one list of the parts a Worker is made of.
 
-A Worker is a set of facets (code and modules, bindings, script secrets; to come: triggers,
-settings, deployment, assets). A facet owns some `Worker` fields (`state.WorkerParts`) and
+A Worker is a set of facets (code and modules, bindings, script secrets, triggers, settings,
+deployment; to come: assets). A facet owns some `Worker` fields (`state.WorkerParts`) and
 has one small module in each layer with work for it, named after the facet and listed in
 that layer's `facets` package in the order of `WORKER_FACETS` (a test checks every layer
 against this list, and the import-layer test keeps each part in its layer):

@@ -52,6 +52,8 @@ class SecretsPlan(PlanFacet):
             want = planning.desired.workers[name]
             have = planning.live.workers.get(name)
             if have is not None and want.rollout is not None and want.rollout.version:
+                if not want.secrets:
+                    continue
                 planning.warnings.append(
                     f"worker '{name}' is pinned to version {want.rollout.version!r}: its script "
                     "secrets are neither compared nor written while it is (a secret change "
