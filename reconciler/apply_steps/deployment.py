@@ -21,7 +21,13 @@ from reconciler.cloudflare.client import CloudflareClient
 from reconciler.cloudflare.deployment_reads import read_deployment
 from reconciler.cloudflare.upload import WorkerUpload
 from reconciler.errors import ApiError, ConfigError, ReconcilerError
-from reconciler.plan.facets.deployment import NEW, show, target_split, uploading_workers
+from reconciler.plan.facets.deployment import (
+    NEW,
+    migrates,
+    show,
+    target_split,
+    uploading_workers,
+)
 from reconciler.plan.facets.deployment import pinned as pinned_version
 from reconciler.plan.model import Action, Plan
 from reconciler.settings_forms import SCRIPT_KEYS
@@ -88,6 +94,7 @@ class DeploymentStep(ApplyStep):
             and live is not None
             and live.deployment is not None
             and action.action in ("update", "adopt")
+            and not migrates(action)
         )
 
     def upload_extras(self, worker: str) -> UploadExtras:

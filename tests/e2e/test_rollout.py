@@ -206,3 +206,25 @@ def test_rollback_command_pins_now_and_prints_the_manifest_change(env: Env) -> N
 
     code, out = _run(env, "rollback", WORKER, "--to", "99")
     assert code == 1 and "has no version '99'" in out, out
+
+
+def test_a_migration_is_deployed_whole_then_the_rollout_goes_on(env: Env) -> None:
+    """The Versions API takes no Durable Object migrations: that upload is a plain deploy."""
+    _rollout(env, "{percentage: 10}")
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    env.edit("manifests/workers.yaml", ANCHOR, ANCHOR + MIGRATION)
+    code, out = _run(env, "plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert "runs Durable Object migrations" in " ".join(out.split()), out
+    env.clear_log()
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    assert ("PUT", f"/workers/scripts/{WORKER}") in _writes(env)
+    assert not any(p.endswith(("/versions", "/deployments")) for _, p in _writes(env))
+    assert _run(env, "plan", "--detailed-exitcode")[0] == 0
+    _change_code(env, "v3")
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    assert _split(env) == {2: 90, 3: 10}
+    assert _run(env, "plan", "--detailed-exitcode")[0] == 0
+
+
+MIGRATION = "    migrations: [{tag: v1, new_sqlite_classes: [Room]}]\n"

@@ -34,6 +34,14 @@ def uploads(action: Action) -> bool:
     )
 
 
+def migrates(action: Action) -> bool:
+    """Whether a worker action runs Durable Object migrations: the Versions API takes none, so
+    that upload is deployed whole (`PUT …/scripts/{name}`), whatever `rollout` says."""
+    return action.kind == "worker" and any(
+        c.field.startswith("migrations.") for c in action.changes
+    )
+
+
 def pinned(pin: str, deployment: LiveDeployment) -> str | None:
     """The id of the version a pin names (its id, number or `vN`), if the account holds it."""
     wanted = pin[1:] if pin[:1] in "vV" and pin[1:].isdigit() else pin
@@ -111,7 +119,15 @@ class DeploymentPlan(PlanFacet):
             have = planning.live.workers.get(name)
             if want.rollout is None or have is None or have.deployment is None:
                 continue
-            uploading = any(uploads(a) and a.name == name for a in planning.actions)
+            own = [a for a in planning.actions if a.kind == "worker" and a.name == name]
+            if any(migrates(a) for a in own):
+                planning.warnings.append(
+                    f"worker '{name}' runs Durable Object migrations: it is deployed to all "
+                    "traffic at once (versions take no migrations); its rollout applies from "
+                    "its next change"
+                )
+                continue
+            uploading = any(uploads(a) for a in own)
             change = deployment_change(want, have, uploading)
             if isinstance(change, Conflict):
                 planning.missing.append(change)
