@@ -33,6 +33,19 @@ def explain(error: ApiError, *, stores: list[str] | None = None) -> str:
             f"{what} failed (9106 authentication failed): the API token is invalid, "
             "expired or malformed; set CLOUDFLARE_API_TOKEN to a valid token."
         )
+    if error.has_code(10215):
+        return (
+            f"{what} failed (10215 latest version not deployed): the worker's newest version "
+            "does not serve all traffic (a gradual deployment is under way), and the API takes "
+            "no secret change until it does; finish the rollout (`rollout: {percentage: 100}`) "
+            "or roll it back, apply, then change the secret."
+        )
+    if error.has_code(10220):
+        return (
+            f"{what} failed (10220): a version of this deployment has other secrets than the "
+            "worker's newest version; deploy it with force (`reconciler rollback` and the "
+            f"`rollout` key do), or choose another version. The API said: {msg}"
+        )
     if "store_not_empty" in msg:
         return (
             f"{what} failed (409 store_not_empty): the store still holds secrets; "

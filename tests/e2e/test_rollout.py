@@ -228,3 +228,19 @@ def test_a_migration_is_deployed_whole_then_the_rollout_goes_on(env: Env) -> Non
 
 
 MIGRATION = "    migrations: [{tag: v1, new_sqlite_classes: [Room]}]\n"
+
+
+def test_a_secret_change_during_a_split_is_refused_with_the_fix(env: Env) -> None:
+    env.edit("manifests/workers.yaml", STRIPE, STRIPE + SECRETS)
+    assert _run(env, "apply", "--auto-approve", **VALUES)[0] == 0
+    _change_code(env, "v2")
+    _rollout(env, "{percentage: 10}")
+    assert _run(env, "apply", "--auto-approve", **VALUES)[0] == 0
+    assert _run(env, "plan", "--detailed-exitcode", **VALUES)[0] == 0  # secrets: the v2 record
+
+    rotated = {**VALUES, "PAY_API_KEY": "rotated-during-split"}
+    code, out = _run(env, "apply", "--auto-approve", **rotated)
+    said = " ".join(out.split())
+    assert code == 1 and "10215 latest version not deployed" in said, out
+    assert "finish the rollout (`rollout: {percentage: 100}`)" in said
+    assert "rotated-during-split" not in out
