@@ -4,8 +4,10 @@
 
 Each version and deployment is annotated: `workers/tag` with our version digest (how the next
 plan knows the version without reading its code) and `workers/message` from `rollout.message`,
-else the manifests' git commit and subject. A pin deployed past a secret change is refused
-by the API (10220) and sent again with `force`: the pin is a reviewed commit.
+else the manifests' git commit and subject. A deployment the API refuses because one of its
+versions has other secrets than the newest version (10220: a pin past a secret change, or a
+split beside a version that writes one) is sent again with `force`: the split is a reviewed
+commit. `roll_back` is the same deployment made from the command line (`reconciler rollback`).
 """
 
 from __future__ import annotations
