@@ -5,6 +5,7 @@ sent with the code."""
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import jsonschema
@@ -244,3 +245,52 @@ def test_a_secret_change_during_a_split_is_refused_with_the_fix(env: Env) -> Non
     assert code == 1 and "10215 latest version not deployed" in said, out
     assert "finish the rollout (`rollout: {percentage: 100}`)" in said
     assert "rotated-during-split" not in out
+
+
+# The README's rollout walk-through: each block is the real output of the step it follows.
+README_SECTION = re.compile(r"### Gradual deployments \(`rollout`\)\n(.*?)\n### ", re.S)
+VARYING = re.compile(
+    r"sha256:[0-9a-f]{12}…|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+)
+
+
+def _blocks() -> list[str]:
+    section = README_SECTION.search((REPO / "README.md").read_text())
+    assert section is not None
+    found: list[str] = []
+    block: list[str] | None = None
+    plain = False
+    for line in section.group(1).split("\n"):
+        fence = line.strip()
+        if fence.startswith("```") and block is None:
+            block, plain, indent = [], fence == "```", len(line) - len(line.lstrip())
+        elif fence == "```" and block is not None:
+            if plain:
+                found.append(VARYING.sub("<id>", "\n".join(block)).strip())
+            block = None
+        elif block is not None:
+            block.append(line[indent:])
+    return found
+
+
+def test_the_readme_walk_through_is_real_output(env: Env) -> None:
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    _change_code(env, "v2")
+    shown: list[str] = []
+
+    def step(rollout: str) -> None:
+        _rollout(env, rollout)
+        code, out = _run(env, "plan", "--detailed-exitcode")
+        assert code == 2, out
+        shown.append(VARYING.sub("<id>", out).strip())
+        assert _run(env, "apply", "--auto-approve")[0] == 0
+        assert _run(env, "plan", "--detailed-exitcode")[0] == 0
+
+    step('{percentage: 10, message: "payments v2: canary"}')
+    step('{percentage: 100, message: "payments v2"}')
+    step('{version: 1, message: "roll back to v1: v2 broke refunds"}')
+    step('{percentage: 100, message: "payments v2 again"}')
+    code, out = _run(env, "rollback", WORKER, "--to", "1")
+    assert code == 0, out
+    shown.append("$ reconciler rollback payments-api --to 1\n" + VARYING.sub("<id>", out).strip())
+    assert _blocks()[-5:] == shown
