@@ -227,7 +227,17 @@ def test_a_migration_is_deployed_whole_then_the_rollout_goes_on(env: Env) -> Non
     assert _split(env) == {2: 90, 3: 10}
     assert _run(env, "plan", "--detailed-exitcode")[0] == 0
 
+    # pinned, a new migration step: the upload runs it, then the pin is deployed again
+    _rollout(env, "{version: 2}")
+    env.edit("manifests/workers.yaml", MIGRATION, MIGRATION.replace("]}]", "]}, " + STEP2 + "]"))
+    code, out = _run(env, "plan")
+    assert 'deployment: "v4 100%" -> "v2 100%"' in out, out
+    assert _run(env, "apply", "--auto-approve")[0] == 0
+    assert _split(env) == {2: 100}
+    assert _run(env, "plan", "--detailed-exitcode")[0] == 0
 
+
+STEP2 = "{tag: v2, new_classes: [Lobby]}"
 MIGRATION = "    migrations: [{tag: v1, new_sqlite_classes: [Room]}]\n"
 
 

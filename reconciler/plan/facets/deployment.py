@@ -93,8 +93,12 @@ def show(split: Split, deployment: LiveDeployment) -> str:
     return " / ".join(f"{name(v)} {p:g}%" for v, p in split)
 
 
-def deployment_change(want: Worker, have: Worker, uploading: bool) -> Change | Conflict | None:
-    """The change of one worker's deployment, None when it is as declared."""
+def deployment_change(
+    want: Worker, have: Worker, uploading: bool, *, deployed_whole: bool = False
+) -> Change | Conflict | None:
+    """The change of one worker's deployment, None when it is as declared. `deployed_whole`:
+    the worker's upload (it runs migrations) is deployed to all traffic first, so a pin is
+    deployed again after it."""
     assert have.deployment is not None and want.rollout is not None
     after = target_split(want, have.deployment, uploading)
     if after is None:
@@ -104,7 +108,7 @@ def deployment_change(want: Worker, have: Worker, uploading: bool) -> Change | C
             "account does not hold (only its newest 100 versions can be deployed): name a "
             "version that `wrangler versions list` shows, by its id or number",
         )
-    before = have.deployment.split
+    before = ((NEW, 100.0),) if deployed_whole else have.deployment.split
     if same(before, after):
         return None
     return Change("deployment", show(before, have.deployment), show(after, have.deployment))
@@ -120,7 +124,8 @@ class DeploymentPlan(PlanFacet):
             if want.rollout is None or have is None or have.deployment is None:
                 continue
             own = [a for a in planning.actions if a.kind == "worker" and a.name == name]
-            if any(migrates(a) for a in own):
+            whole = any(migrates(a) for a in own)
+            if whole and want.rollout.version is None:
                 planning.warnings.append(
                     f"worker '{name}' runs Durable Object migrations: it is deployed to all "
                     "traffic at once (versions take no migrations); its rollout applies from "
@@ -128,7 +133,7 @@ class DeploymentPlan(PlanFacet):
                 )
                 continue
             uploading = any(uploads(a) for a in own)
-            change = deployment_change(want, have, uploading)
+            change = deployment_change(want, have, uploading, deployed_whole=whole)
             if isinstance(change, Conflict):
                 planning.missing.append(change)
             elif change is not None:
