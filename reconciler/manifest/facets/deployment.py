@@ -18,6 +18,16 @@ class DeploymentManifest(ManifestFacet):
         r = spec.rollout
         if r is None:
             return {}
+        if spec.assets is not None:
+            # A version upload does not yet carry the proof of the assets it sent, so such a
+            # worker would plan its assets again after every apply: refused, not half-managed.
+            check.add(
+                doc.at("workers", index, "rollout"),
+                "rollout and assets on one worker are not supported yet (the plan could not "
+                "tell the assets a version carries, so it would never settle): remove rollout "
+                "to deploy this worker whole, or move its assets to a worker without rollout",
+            )
+            return None
         pin = str(r.version) if r.version is not None else None
         percentage = 100 if r.percentage is None else r.percentage
         return {"rollout": Rollout(percentage=percentage, message=r.message, version=pin)}
